@@ -1,0 +1,44 @@
+"""nbgrader configuration for the ML-engineering course.
+
+Every path is relative to this file's folder, so the course works from any clone. The gradebook is
+SQLite in the course root unless COURSE_DB_URL names another database (PostgreSQL for a cohort).
+"""
+
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821 -- injected by traitlets when nbgrader loads this file
+
+COURSE_ROOT = Path(__file__).resolve().parent
+
+c.CourseDirectory.course_id = "ml-engineering"
+c.CourseDirectory.root = str(COURSE_ROOT)
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = os.environ.get(
+    "COURSE_DB_URL", f"sqlite:///{COURSE_ROOT / 'gradebook.db'}"
+)
+# Only notebooks are released: data comes from data/, and instructor-only files never travel.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.md", "instructor"
+]
+
+# Each cell gets a generous budget (the slowest cell of any notebook takes a few seconds here);
+# a runaway student loop is interrupted, not waited for.
+c.Execute.timeout = 120
+c.Execute.interrupt_on_timeout = True
+c.Execute.startup_timeout = 120
+
+# nbgrader zeroes a grade cell that writes anything to stderr. Library warnings (FutureWarning,
+# ConvergenceWarning, ...) are harmless, so strip stderr outputs that are only warnings.
+c.IgnorePattern.pattern = r"^(\S*:\d+: )?\w*Warning: "
+
+# Student output is capped so a print loop cannot blow up the gradebook or the feedback page.
+c.LimitOutput.max_lines = 1000
+c.LimitOutput.max_traceback = 100
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
