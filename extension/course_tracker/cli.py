@@ -1,2 +1,195 @@
-def main() -> None:
-    pass
+"""`course`: set up, open, build and check an nbgrader course that has a progress tracker.
+
+course start      set up (data, workspace) and open JupyterLab with the Progress sidebar;
+                  other options (--no-browser, --port=N) go on to jupyter lab
+course setup      the same set-up without opening JupyterLab
+course build      regenerate release/ from source/ with nbgrader and prove it clean
+course check      prove the committed release/ equals a fresh build and leaks nothing
+course validate   validate course.yaml against SEED-style rules and the source notebooks
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import build
+from .workspace import sync_workspace
+
+MANIFEST_NAME = "course.yaml"
+DATA_GENERATOR = Path("data") / "generate_dataset.py"
+
+
+class CliError(RuntimeError):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def find_course_root(explicit: str | None) -> Path:
+    """The folder holding course.yaml: --root, then $COURSE_ROOT, then the cwd and its parents."""
+    candidates: list[Path]
+    if explicit:
+        candidates = [Path(explicit)]
+    elif os.environ.get("COURSE_ROOT"):
+        candidates = [Path(os.environ["COURSE_ROOT"])]
+    else:
+        cwd = Path.cwd()
+        candidates = [cwd, *cwd.parents]
+    for candidate in candidates:
+        if (candidate / MANIFEST_NAME).is_file():
+            return candidate.resolve()
+    where = candidates[0] if len(candidates) == 1 else Path.cwd()
+    raise CliError(
+        f"no {MANIFEST_NAME} found at or above {where}; run inside the course folder or pass --root"
+    )
+
+
+def ensure_data(root: Path) -> None:
+    """Generate the course data when it is missing or differs from the committed checksums."""
+    generator = root / DATA_GENERATOR
+    if not generator.is_file():
+        return
+    verify = [sys.executable, str(generator), "--verify"]
+    if subprocess.run(verify, cwd=root, capture_output=True, check=False).returncode == 0:
+        print("data: verified")
+        return
+    print("data: generating (a few seconds, no downloads)...")
+    generated = subprocess.run([sys.executable, str(generator)], cwd=root, check=False)
+    checked = subprocess.run(verify, cwd=root, capture_output=True, text=True, check=False)
+    if generated.returncode != 0 or checked.returncode != 0:
+        raise CliError(
+            "data: generation did not reproduce the committed checksums:\n"
+            + (checked.stdout + checked.stderr).strip()
+        )
+    print("data: generated and verified")
+
+
+def workspace_dir(root: Path, explicit: str | None) -> Path:
+    return Path(explicit).resolve() if explicit else root / "workspace"
+
+
+def setup(root: Path, workspace: Path) -> None:
+    ensure_data(root)
+    report = sync_workspace(root / "release", workspace)
+    print(f"workspace: {workspace} ({len(report.copied)} new files, {len(report.kept)} yours kept)")
+    for rel in report.changed_upstream:
+        print(f"  note: the course has a newer {rel}; your copy was kept unchanged")
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    root = find_course_root(args.root)
+    setup(root, workspace_dir(root, args.workspace))
+    return 0
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    root = find_course_root(args.root)
+    workspace = workspace_dir(root, args.workspace)
+    setup(root, workspace)
+    env = dict(os.environ, COURSE_ROOT=str(root), COURSE_DATA_DIR=str(root / "data"))
+    argv = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={workspace}",
+        f"--CourseTracker.course_root={root}",
+        f"--CourseTracker.workspace_dir={workspace}",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")  # containers and CI machines run as root
+    argv.extend(args.extra)
+    print("opening JupyterLab: the Progress tracker is in the left sidebar")
+    sys.stdout.flush()
+    os.execve(sys.executable, argv, env)
+    return 0  # not reached
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    root = find_course_root(args.root)
+    names = args.assignments or build.assignments_in(root / "source")
+    build.build_release(root, root / "release", names)
+    problems = [
+        line for name in names for line in build.check_release_clean(root / "source", root / "release", name)
+    ]
+    for line in problems:
+        print(f"leak: {line}", file=sys.stderr)
+    print(f"built {len(names)} assignment(s) into {root / 'release'}")
+    return 1 if problems else 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    root = find_course_root(args.root)
+    report = build.check_release(root, args.assignments or None)
+    for line in report.lines():
+        print(line, file=sys.stderr)
+    if report.ok:
+        print("release: clean and in sync with source/")
+        return 0
+    print("release: NOT clean or out of sync; run `course build` and commit release/", file=sys.stderr)
+    return 1
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .manifest import ManifestError, check_against_source, load_manifest
+
+    root = find_course_root(args.root)
+    try:
+        manifest = load_manifest(root / MANIFEST_NAME)
+    except ManifestError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    report = check_against_source(manifest, root / "source")
+    for line in report.pending:
+        print(f"pending: {line}")
+    for line in report.errors:
+        print(f"error: {line}", file=sys.stderr)
+    items = sum(1 for _ in manifest.iter_items())
+    print(f"{MANIFEST_NAME}: {items} items, {len(report.pending)} pending, {len(report.errors)} errors")
+    return 0 if report.ok else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="course", description=__doc__.split("\n\n")[0])
+    top.add_argument("--root", help="course folder (default: the one holding course.yaml above cwd)")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("start", help="set up and open JupyterLab with the Progress sidebar")
+    p.add_argument("--workspace", help="where your notebooks live (default: <course>/workspace)")
+    p.set_defaults(func=cmd_start, passthrough=True)
+
+    p = sub.add_parser("setup", help="generate and verify data, copy new notebooks to the workspace")
+    p.add_argument("--workspace", help="where your notebooks live (default: <course>/workspace)")
+    p.set_defaults(func=cmd_setup)
+
+    p = sub.add_parser("build", help="regenerate release/ from source/ with nbgrader")
+    p.add_argument("assignments", nargs="*", help="default: every folder of source/")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("check", help="prove release/ is clean and equals a fresh build")
+    p.add_argument("assignments", nargs="*", help="default: every folder of source/")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("validate", help="validate course.yaml and its links to source/")
+    p.set_defaults(func=cmd_validate)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    top = parser()
+    # `course start` passes unknown options (--no-browser, --port=...) on to jupyter lab
+    args, extra = top.parse_known_args(argv)
+    if extra and not getattr(args, "passthrough", False):
+        top.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
+    try:
+        return int(args.func(args))
+    except (CliError, build.BuildError, FileNotFoundError) as exc:
+        print(f"course: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
