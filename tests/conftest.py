@@ -3,3 +3,12 @@ from pathlib import Path
 
 # the shared helpers in tests/notebooks.py are imported as a plain module
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def pytest_configure(config) -> None:
+    """Generate and verify the course data once, before any worker starts running notebooks."""
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller has done it already
+        return
+    from course_tracker.cli import ensure_data
+
+    ensure_data(Path(__file__).resolve().parent.parent)

@@ -64,30 +64,39 @@ def nbgrader_command() -> list[str]:
     return [sys.executable, "-m", "nbgrader"]
 
 
-def generate_assignment(course_root: Path, assignment: str, release_dir: Path) -> None:
-    """Run stock `nbgrader generate_assignment` into `release_dir` without touching the gradebook."""
+def generate_assignment(
+    course_root: Path, assignment: str, release_dir: Path, *, record_in_gradebook: bool = False
+) -> None:
+    """Run stock `nbgrader generate_assignment` into `release_dir`.
+
+    Recording in the gradebook stores the master copy of every test cell, which `autograde` needs to
+    restore tampered tests; a throwaway build (the sync check) leaves the gradebook alone.
+    """
     cmd = [
         *nbgrader_command(),
         "generate_assignment",
         assignment,
         "--force",
-        "--no-db",
         f"--CourseDirectory.root={course_root}",
         f"--CourseDirectory.release_directory={release_dir}",
     ]
+    if not record_in_gradebook:
+        cmd.append("--no-db")
     proc = subprocess.run(cmd, cwd=course_root, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
         raise BuildError(f"nbgrader generate_assignment {assignment} failed:\n{tail}")
 
 
-def build_release(course_root: Path, release_dir: Path, assignments: Iterable[str]) -> None:
+def build_release(
+    course_root: Path, release_dir: Path, assignments: Iterable[str], *, record_in_gradebook: bool = False
+) -> None:
     """Regenerate `release_dir/<assignment>` for each assignment, replacing what was there."""
     for assignment in assignments:
         target = release_dir / assignment
         if target.exists():
             shutil.rmtree(target)
-        generate_assignment(course_root, assignment, release_dir)
+        generate_assignment(course_root, assignment, release_dir, record_in_gradebook=record_in_gradebook)
 
 
 def _secret_lines(source: str) -> Iterator[str]:

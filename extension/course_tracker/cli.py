@@ -110,7 +110,7 @@ def cmd_start(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     root = find_course_root(args.root)
     names = args.assignments or build.assignments_in(root / "source")
-    build.build_release(root, root / "release", names)
+    build.build_release(root, root / "release", names, record_in_gradebook=not args.no_db)
     problems = [
         line for name in names for line in build.check_release_clean(root / "source", root / "release", name)
     ]
@@ -166,6 +166,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="regenerate release/ from source/ with nbgrader")
     p.add_argument("assignments", nargs="*", help="default: every folder of source/")
+    p.add_argument("--no-db", action="store_true", help="do not record the assignments in the gradebook")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("check", help="prove release/ is clean and equals a fresh build")
