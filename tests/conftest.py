@@ -1,6 +1,8 @@
 import sys
 from pathlib import Path
 
+import pytest
+
 # the shared helpers in tests/notebooks.py are imported as a plain module
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -9,6 +11,9 @@ def pytest_configure(config) -> None:
     """Generate and verify the course data once, before any worker starts running notebooks."""
     if hasattr(config, "workerinput"):  # an xdist worker: the controller has done it already
         return
-    from course_tracker.cli import ensure_data
+    from course_tracker.cli import CliError, ensure_data
 
-    ensure_data(Path(__file__).resolve().parent.parent)
+    try:
+        ensure_data(Path(__file__).resolve().parent.parent)
+    except CliError as exc:
+        raise pytest.UsageError(f"the course data is not usable, so no notebook can run: {exc}") from exc
