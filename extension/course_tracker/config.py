@@ -1,0 +1,137 @@
+"""Configuration of the tracker's server extension (`--CourseTracker.<trait>=...`).
+
+Every trait has a default that works without configuration for the self-paced learner who starts
+JupyterLab inside a clone of the course: the course root is found by walking up from the server's
+root folder, and the gradebook location is read from the course's own `nbgrader_config.py`, so the
+tracker and nbgrader can never disagree about which database holds the grades.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from jupyter_core.paths import jupyter_data_dir
+from traitlets import Float, Unicode, default
+from traitlets.config import Configurable, PyFileConfigLoader
+from traitlets.config.loader import ConfigFileNotFound
+
+MANIFEST_NAME = "course.yaml"
+NBGRADER_CONFIG_NAME = "nbgrader_config.py"
+
+
+class CourseTrackerConfigError(RuntimeError):
+    """The extension cannot find or read the course it is meant to track."""
+
+
+def find_course_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` that holds a `course.yaml`, or None."""
+    start = start.resolve()
+    for folder in [start, *start.parents]:
+        if (folder / MANIFEST_NAME).is_file():
+            return folder
+    return None
+
+
+def read_nbgrader_db_url(course_root: Path) -> str | None:
+    """`c.CourseDirectory.db_url` as the course's `nbgrader_config.py` sets it, or None.
+
+    The file is executed exactly as nbgrader executes it (traitlets' Python config loader), so a
+    value computed from `__file__` or from an environment variable resolves the same way here.
+    """
+    config_file = course_root / NBGRADER_CONFIG_NAME
+    if not config_file.is_file():
+        return None
+    loader = PyFileConfigLoader(config_file.name, path=str(course_root))
+    try:
+        config = loader.load_config()
+    except ConfigFileNotFound:
+        return None
+    except Exception as exc:  # the file is arbitrary Python: say which file broke, and how
+        raise CourseTrackerConfigError(f"cannot read {config_file}: {exc}") from exc
+    url = config.get("CourseDirectory", {}).get("db_url")
+    return str(url) if url else None
+
+
+class CourseTracker(Configurable):
+    """Where the course, the learner's work, their stored answers and their grades live."""
+
+    server_root_dir = Unicode(
+        "", help="The Jupyter server's root folder (set by the extension, not by users)."
+    )
+
+    course_root = Unicode(
+        config=True,
+        help="Folder holding course.yaml and nbgrader_config.py. Default: env COURSE_ROOT, else "
+        "the nearest folder at or above the server's root folder that holds a course.yaml.",
+    )
+
+    workspace_dir = Unicode(
+        config=True,
+        help="The learner's own notebooks, one folder per assignment. Default: <course_root>/workspace.",
+    )
+
+    store_path = Unicode(
+        config=True,
+        help="JSON file holding the learner's ticks, choices and text. "
+        "Default: <jupyter_data_dir>/course_tracker/<course_id>.json.",
+    )
+
+    student_id = Unicode(
+        config=True,
+        help="The learner's nbgrader student id. Default: the JupyterHub user when running under "
+        "JupyterHub, else 'learner'.",
+    )
+
+    db_url = Unicode(
+        config=True,
+        help="The nbgrader gradebook's database URL. Default: c.CourseDirectory.db_url from the "
+        "course's nbgrader_config.py.",
+    )
+
+    check_timeout = Float(
+        1800.0,
+        config=True,
+        help="Seconds a 'Check my work' run (autograde + feedback) may take before it is stopped.",
+    )
+
+    @default("course_root")
+    def _default_course_root(self) -> str:
+        from_env = os.environ.get("COURSE_ROOT")
+        if from_env:
+            return from_env
+        start = Path(self.server_root_dir or os.getcwd())
+        found = find_course_root(start)
+        return str(found) if found else ""
+
+    @default("workspace_dir")
+    def _default_workspace_dir(self) -> str:
+        return str(Path(self.course_root) / "workspace") if self.course_root else ""
+
+    @default("student_id")
+    def _default_student_id(self) -> str:
+        return os.environ.get("JUPYTERHUB_USER") or "learner"
+
+    @default("db_url")
+    def _default_db_url(self) -> str:
+        if not self.course_root:
+            return ""
+        return read_nbgrader_db_url(Path(self.course_root)) or ""
+
+    def resolved_course_root(self) -> Path:
+        """The course root as a checked path; raises a clear error when there is none."""
+        if not self.course_root:
+            raise CourseTrackerConfigError(
+                f"no course found: no {MANIFEST_NAME} in {self.server_root_dir or os.getcwd()} or "
+                "any folder above it; set COURSE_ROOT or --CourseTracker.course_root"
+            )
+        root = Path(self.course_root).expanduser().resolve()
+        if not (root / MANIFEST_NAME).is_file():
+            raise CourseTrackerConfigError(f"CourseTracker.course_root={root} has no {MANIFEST_NAME}")
+        return root
+
+    def resolved_store_path(self, course_id: str) -> Path:
+        """The store file for this course: the configured one or the per-user default."""
+        if self.store_path:
+            return Path(self.store_path).expanduser()
+        return Path(jupyter_data_dir()) / "course_tracker" / f"{course_id}.json"

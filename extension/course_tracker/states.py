@@ -1,0 +1,392 @@
+"""Compute every tracker item's state (the `ItemState` wire type) from what the learner did.
+
+Inputs: the manifest (what each item means), the store (ticks, choices, text), the autograde
+results (gradebook or fetched feedback), the learner's workspace notebooks, and env checks.
+`derived` items are computed last, in dependency order, because they summarise other items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from .envchecks import EnvChecker
+from .manifest import Item, Manifest
+from .results import (
+    NotebookCache,
+    NotebookGrade,
+    Results,
+    cells_by_grade_id,
+    test_cell_ids,
+)
+from .store import EMPTY, StoredItem
+
+ItemState = dict[str, Any]
+
+
+@dataclass
+class StateInputs:
+    """Everything `compute_states` reads, gathered so the function itself stays pure."""
+
+    manifest: Manifest
+    stored: Mapping[str, StoredItem]
+    results: Results
+    env: EnvChecker
+    course_root: Path
+    workspace_dir: Path
+    notebooks: NotebookCache
+    server_root: Path | None = None
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def _iso(grade: NotebookGrade) -> str | None:
+    if grade.submitted is None:
+        return None
+    return grade.submitted.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def feedback_url(assignment: str, notebook: str) -> str:
+    """The feedback handler's URL for one notebook, relative to the server's base url."""
+    return f"course-tracker/feedback/{quote(assignment)}/{quote(notebook)}"
+
+
+# ---- the learner's own notebooks -----------------------------------------------------------------
+
+
+def _has_error(cell: Any) -> bool:
+    return any(out.get("output_type") == "error" for out in cell.get("outputs", []))
+
+
+def _cell_text(cell: Any) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def self_check_passed(nb: Any, grade_ids: list[str]) -> bool:
+    """True when every listed cell was run in the learner's notebook and raised no error.
+
+    Visible tests are plain asserts, so a test cell that ran without an error output passed.
+    """
+    if nb is None or not grade_ids:
+        return False
+    cells = cells_by_grade_id(nb)
+    for grade_id in grade_ids:
+        cell = cells.get(grade_id)
+        if cell is None or cell.get("execution_count") is None or _has_error(cell):
+            return False
+    return True
+
+
+def was_opened(nb: Any) -> bool:
+    """The learner ran at least one code cell of the notebook."""
+    return nb is not None and any(
+        cell.cell_type == "code" and cell.get("execution_count") is not None for cell in nb.cells
+    )
+
+
+# ---- auto items ----------------------------------------------------------------------------------
+
+
+class AutoEvaluator:
+    def __init__(self, inputs: StateInputs) -> None:
+        self.inputs = inputs
+
+    def _workspace_nb_path(self, assignment: str, notebook: str) -> Path:
+        return self.inputs.workspace_dir / assignment / f"{notebook}.ipynb"
+
+    def _relative_to_server(self, path: Path) -> str | None:
+        root = self.inputs.server_root
+        if root is None:
+            return None
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return None  # outside the server's root: the frontend cannot open it anyway
+
+    def evaluate(self, item: Item) -> ItemState:
+        spec = item.auto
+        ws_path = self._workspace_nb_path(spec.assignment, spec.notebook)
+        ws_nb = self.inputs.notebooks.read(ws_path)
+        state: ItemState = {"id": item.id, "satisfied": False, "value": None, "rev": 0}
+        rel = self._relative_to_server(ws_path)
+        if rel is not None:
+            state["notebook_path"] = rel
+        grade = self.inputs.results.get(spec.assignment, spec.notebook)
+
+        if spec.rule == "opened":
+            opened = was_opened(ws_nb)
+            state["satisfied"] = opened
+            state["status"] = "graded" if grade else ("self_check_passed" if opened else "not_attempted")
+            state["detail"] = "cells run" if opened else "no cell run yet"
+            return self._with_grade_links(state, grade)
+
+        if spec.rule == "answered":
+            return self._answered(item, state, grade, ws_nb)
+
+        if grade is None:
+            ids = list(spec.cells or []) if spec.rule == "cells" else (test_cell_ids(ws_nb) if ws_nb else [])
+            if self_check_passed(ws_nb, ids):
+                state["status"] = "self_check_passed"
+                state["detail"] = "visible tests pass; not graded yet"
+            else:
+                state["status"] = "not_attempted"
+                state["detail"] = "not graded yet"
+            return state
+
+        state["status"] = "graded"
+        if spec.rule == "score":
+            state["score"], state["max_score"] = grade.score, grade.max_score
+            state["satisfied"] = grade.score >= float(spec.min_score or 0)
+            state["detail"] = f"{_num(grade.score)} / {_num(grade.max_score)}" + (
+                f" (needs {_num(spec.min_score)})" if spec.min_score is not None else ""
+            )
+        else:
+            ids = (
+                list(spec.cells or [])
+                if spec.rule == "cells"
+                else [g for g, c in grade.cells.items() if c.kind == "test"]
+            )
+            cells = [grade.cells.get(g) for g in ids]
+            present = [c for c in cells if c is not None]
+            passing = sum(1 for c in present if c.full_marks)
+            state["score"] = sum(c.score for c in present)
+            state["max_score"] = sum(c.max_score for c in present)
+            state["satisfied"] = bool(ids) and passing == len(ids)
+            missing = [g for g, c in zip(ids, cells, strict=True) if c is None]
+            detail = f"{passing} of {len(ids)} cells pass"
+            if missing:
+                detail += f"; not in the grade: {', '.join(missing)}"
+            if any(c.needs_manual_grade for c in present):
+                detail += "; waiting for manual grading"
+            state["detail"] = detail
+        return self._with_grade_links(state, grade)
+
+    def _with_grade_links(self, state: ItemState, grade: NotebookGrade | None) -> ItemState:
+        if grade is None:
+            return state
+        updated = _iso(grade)
+        if updated:
+            state["updated"] = updated
+        if grade.feedback_path is not None:
+            state["feedback_url"] = feedback_url(grade.assignment, grade.notebook)
+        return state
+
+    def _answered(self, item: Item, state: ItemState, grade: NotebookGrade | None, ws_nb: Any) -> ItemState:
+        """Every listed answer cell is non-empty and differs from the release's stub."""
+        spec = item.auto
+        # The latest submission is the autograded copy when there is one; a cohort student's
+        # fetched feedback has no notebook, so their own workspace copy stands in for it.
+        submitted_nb = (
+            self.inputs.notebooks.read(grade.submission_path)
+            if grade is not None and grade.submission_path is not None
+            else None
+        )
+        answers_nb = submitted_nb if submitted_nb is not None else ws_nb
+        release_nb = self.inputs.notebooks.read(
+            self.inputs.course_root / "release" / spec.assignment / f"{spec.notebook}.ipynb"
+        )
+        stubs = cells_by_grade_id(release_nb) if release_nb is not None else {}
+        answers = cells_by_grade_id(answers_nb) if answers_nb is not None else {}
+        ids = list(spec.cells or [])
+        written = 0
+        for grade_id in ids:
+            cell = answers.get(grade_id)
+            if cell is None:
+                continue
+            text = _cell_text(cell).strip()
+            stub = _cell_text(stubs[grade_id]).strip() if grade_id in stubs else None
+            if text and text != stub:
+                written += 1
+        state["satisfied"] = bool(ids) and written == len(ids)
+        state["detail"] = f"{written} of {len(ids)} answers written"
+        if grade is not None and submitted_nb is not None:
+            state["status"] = "graded"
+        else:
+            state["status"] = "self_check_passed" if state["satisfied"] else "not_attempted"
+        return self._with_grade_links(state, grade)
+
+
+# ---- learner-entered items -----------------------------------------------------------------------
+
+
+def _entered_state(item: Item, stored: StoredItem) -> ItemState:
+    state: ItemState = {"id": item.id, "rev": stored.rev}
+    if stored.updated:
+        state["updated"] = stored.updated
+    value = stored.value
+    if item.kind == "self":
+        state["value"] = value is True
+        state["satisfied"] = value is True
+    elif item.kind == "choice":
+        chosen = value if isinstance(value, str) and value else None
+        accepted = list(item.satisfied_by or item.options or [])
+        state["value"] = chosen
+        state["satisfied"] = chosen is not None and chosen in accepted
+    else:  # text
+        text = value if isinstance(value, str) else ""
+        state["value"] = text
+        state["satisfied"] = bool(text.strip())
+    return state
+
+
+# ---- derived items -------------------------------------------------------------------------------
+
+
+def _dependencies(item: Item) -> list[str]:
+    spec = item.derived
+    deps: list[str] = list(spec.of or [])
+    for group in spec.groups or []:
+        deps.extend(group)
+    if spec.source:
+        deps.append(spec.source)
+    return deps
+
+
+def derived_order(items: list[Item]) -> list[Item]:
+    """Derived items ordered so every item comes after the derived items it reads."""
+    by_id = {item.id: item for item in items}
+    ordered: list[Item] = []
+    state: dict[str, str] = {}
+
+    def visit(item: Item, path: list[str]) -> None:
+        mark = state.get(item.id)
+        if mark == "done":
+            return
+        if mark == "visiting":
+            cycle = " -> ".join([*path[path.index(item.id) :], item.id])
+            raise ValueError(f"derived items depend on each other in a cycle: {cycle}")
+        state[item.id] = "visiting"
+        for dep in _dependencies(item):
+            if dep in by_id:
+                visit(by_id[dep], [*path, item.id])
+        state[item.id] = "done"
+        ordered.append(item)
+
+    for item in items:
+        visit(item, [])
+    return ordered
+
+
+def _numeric(state: ItemState | None, counts: Mapping[str, float]) -> float:
+    """The number a threshold/level reads from its source item."""
+    if state is None:
+        return 0.0
+    if state["id"] in counts:
+        return counts[state["id"]]
+    if isinstance(state.get("score"), (int, float)):
+        return float(state["score"])
+    return 1.0 if state.get("satisfied") else 0.0
+
+
+def _derived_state(item: Item, states: Mapping[str, ItemState], counts: dict[str, float]) -> ItemState:
+    spec = item.derived
+    state: ItemState = {"id": item.id, "rev": 0}
+
+    def satisfied(item_id: str) -> bool:
+        return bool(states.get(item_id, {}).get("satisfied"))
+
+    if spec.rule in ("count", "count_groups"):
+        if spec.rule == "count":
+            ids = list(spec.of or [])
+            n, total = sum(1 for i in ids if satisfied(i)), len(ids)
+        else:
+            groups = [list(g) for g in spec.groups or []]
+            n = sum(1 for g in groups if g and all(satisfied(i) for i in g))
+            total = len(groups)
+        counts[item.id] = float(n)
+        state["value"] = f"{n} / {total}"
+        state["satisfied"] = total > 0 and n == total
+    elif spec.rule == "threshold":
+        source = _numeric(states.get(spec.source), counts)
+        met = source >= float(spec.at_least)
+        counts[item.id] = source
+        state["value"] = spec.then if met else spec.else_
+        state["satisfied"] = met
+        state["detail"] = f"{_num(source)} (needs {_num(float(spec.at_least))})"
+    else:  # level
+        source = _numeric(states.get(spec.source), counts)
+        counts[item.id] = source
+        reached = [lvl for lvl in spec.levels or [] if float(lvl.at_least) <= source]
+        best = max(reached, key=lambda lvl: float(lvl.at_least)) if reached else None
+        state["value"] = best.value if best else None
+        state["satisfied"] = best is not None
+        state["detail"] = _num(source)
+    return state
+
+
+# ---- everything ----------------------------------------------------------------------------------
+
+
+def compute_states(inputs: StateInputs) -> dict[str, ItemState]:
+    """Every item's state, keyed by item id, in manifest order."""
+    auto = AutoEvaluator(inputs)
+    items = list(inputs.manifest.iter_items())
+    states: dict[str, ItemState] = {}
+    evaluators: dict[str, Callable[[Item], ItemState]] = {
+        "auto": auto.evaluate,
+        "env": lambda item: _env_state(item, inputs.env),
+        "self": lambda item: _entered_state(item, inputs.stored.get(item.id, EMPTY)),
+        "choice": lambda item: _entered_state(item, inputs.stored.get(item.id, EMPTY)),
+        "text": lambda item: _entered_state(item, inputs.stored.get(item.id, EMPTY)),
+    }
+    for item in items:
+        if item.kind != "derived":
+            states[item.id] = evaluators[item.kind](item)
+    counts: dict[str, float] = {}
+    for item in derived_order([i for i in items if i.kind == "derived"]):
+        states[item.id] = _derived_state(item, states, counts)
+    return {item.id: states[item.id] for item in items}
+
+
+def _env_state(item: Item, env: EnvChecker) -> ItemState:
+    ok, detail = env.run(item.env.check, item.env.args)
+    return {
+        "id": item.id,
+        "satisfied": ok,
+        "value": None,
+        "rev": 0,
+        "status": "ok" if ok else "failed",
+        "detail": detail,
+    }
+
+
+def summary(manifest: Manifest, states: Mapping[str, ItemState]) -> dict[str, int]:
+    """How many items are satisfied; `derived` items are summaries of others, so not counted."""
+    counted = [item.id for item in manifest.iter_items() if item.kind != "derived"]
+    return {
+        "satisfied": sum(1 for i in counted if states.get(i, {}).get("satisfied")),
+        "total": len(counted),
+    }
+
+
+def item_def(item: Item) -> dict[str, Any]:
+    """The `ItemDef` wire shape of one manifest item."""
+    out: dict[str, Any] = {"id": item.id, "kind": item.kind, "text": item.text}
+    if item.kind == "choice":
+        out["options"] = list(item.options or [])
+    if item.kind == "text":
+        out["multiline"] = bool(item.multiline)
+    if item.kind == "auto":
+        out["assignment"] = item.auto.assignment
+        out["notebook"] = item.auto.notebook
+    return out
+
+
+def sections_json(manifest: Manifest) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": section.id,
+            "title": section.title,
+            "groups": [
+                {"id": group.id, "title": group.title, "items": [item_def(i) for i in group.items]}
+                for group in section.groups
+            ],
+        }
+        for section in manifest.sections
+    ]

@@ -1,0 +1,119 @@
+import { JupyterFrontEnd } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { Contents, ServerConnection } from '@jupyterlab/services';
+import { CommandRegistry } from '@lumino/commands';
+import { Signal } from '@lumino/signaling';
+import { Widget } from '@lumino/widgets';
+
+import plugin from '../index';
+import { CommandIDs, PANEL_ID, PLUGIN_ID } from '../tokens';
+import { TrackerPanel } from '../widget';
+import { makeTracker, until } from './fixtures';
+
+/** Just enough of JupyterLab for the plugin: a real command registry, a recording shell. */
+function makeApp() {
+  const commands = new CommandRegistry();
+  const opened = jest.fn();
+  commands.addCommand('docmanager:open', { execute: args => opened(args) });
+  const added: Array<{ widget: Widget; area: string; options: unknown }> = [];
+  const contents = {
+    fileChanged: new Signal<unknown, Contents.IChangedArgs>({}),
+    save: jest.fn(async (path: string) => ({ path }))
+  };
+  const app = {
+    commands,
+    shell: {
+      add: (widget: Widget, area: string, options: unknown) => added.push({ widget, area, options }),
+      activateById: jest.fn()
+    },
+    serviceManager: { contents, serverSettings: ServerConnection.makeSettings() }
+  };
+  return { app: app as unknown as JupyterFrontEnd, commands, opened, added, contents };
+}
+
+describe('the Progress plugin', () => {
+  let makeRequest: jest.SpyInstance;
+  const panels: Widget[] = [];
+
+  beforeEach(() => {
+    makeRequest = jest.spyOn(ServerConnection, 'makeRequest').mockImplementation(async url => {
+      const path = String(url);
+      if (path.includes('/course-tracker/export')) {
+        return new Response('# ML Engineering Learning Progress Tracker\n', { status: 200 });
+      }
+      return new Response(JSON.stringify(makeTracker()), { status: 200 });
+    });
+  });
+
+  afterEach(() => {
+    makeRequest.mockRestore();
+    while (panels.length) {
+      panels.pop()!.dispose();
+    }
+  });
+
+  function activate() {
+    const fake = makeApp();
+    const palette = { addItem: jest.fn() };
+    void plugin.activate(fake.app, null, palette as unknown as ICommandPalette, null);
+    panels.push(...fake.added.map(a => a.widget));
+    return { ...fake, palette };
+  }
+
+  it('is the plugin the settings schema belongs to', () => {
+    expect(plugin.id).toBe(PLUGIN_ID);
+    expect(plugin.autoStart).toBe(true);
+  });
+
+  it('adds the panel to the left sidebar and its commands to the palette', async () => {
+    const { added, commands, palette } = activate();
+
+    expect(added).toHaveLength(1);
+    expect(added[0].area).toBe('left');
+    expect(added[0].options).toEqual({ rank: 850 });
+    const panel = added[0].widget as TrackerPanel;
+    expect(panel.id).toBe(PANEL_ID);
+    expect(panel.title.caption).toBe('Progress');
+
+    for (const id of [CommandIDs.open, CommandIDs.refresh, CommandIDs.exportMarkdown]) {
+      expect(commands.hasCommand(id)).toBe(true);
+      expect(palette.addItem).toHaveBeenCalledWith({ command: id, category: 'Course' });
+    }
+    // Without a settings registry it starts polling at once.
+    await until(() => panel.model.status === 'ready');
+  });
+
+  it('export writes progress-tracker.md through the contents API and opens it', async () => {
+    const { commands, contents, opened } = activate();
+
+    await commands.execute(CommandIDs.exportMarkdown);
+
+    expect(contents.save).toHaveBeenCalledWith('progress-tracker.md', {
+      type: 'file',
+      format: 'text',
+      content: '# ML Engineering Learning Progress Tracker\n'
+    });
+    expect(opened).toHaveBeenCalledWith({
+      path: 'progress-tracker.md',
+      factory: 'Markdown Preview'
+    });
+  });
+
+  it('refreshes when a file is saved', async () => {
+    const { added, contents } = activate();
+    const panel = added[0].widget as TrackerPanel;
+    await until(() => panel.model.status === 'ready');
+    const before = makeRequest.mock.calls.length;
+
+    contents.fileChanged.emit({ type: 'save', oldValue: null, newValue: { path: 'x.ipynb' } });
+
+    await until(() => makeRequest.mock.calls.length > before, 3000);
+  });
+
+  it('disposing the panel stops its model', () => {
+    const { added } = activate();
+    const panel = added[0].widget as TrackerPanel;
+    panel.dispose();
+    expect(panel.model.isDisposed).toBe(true);
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * The top of the panel: whose tracker, where the results come from, the overall count of
+ * satisfied items and the derived counts (modules completed, exercises, checkpoints, level).
+ */
+import React from 'react';
+
+import { TrackerModel } from '../model';
+import { ItemDef, ResultsSource, Tracker } from '../tokens';
+import { ITrackerActions } from './actions';
+import { InlineMarkdown } from './InlineMarkdown';
+
+const SOURCE_LABELS: Record<ResultsSource, string> = {
+  gradebook: 'results from your local checks',
+  feedback: 'results from released feedback',
+  none: 'no grading results yet'
+};
+
+export interface IProgressHeaderProps {
+  model: TrackerModel;
+  tracker: Tracker;
+  actions: ITrackerActions;
+}
+
+/** The derived items of the first section that has any: the seed's "Overall Progress". */
+export function headlineItems(tracker: Tracker): ItemDef[] {
+  for (const section of tracker.sections) {
+    const derived = section.groups.flatMap(g => g.items).filter(i => i.kind === 'derived');
+    if (derived.length > 0) {
+      return derived;
+    }
+  }
+  return [];
+}
+
+export function ProgressHeader({ model, tracker, actions }: IProgressHeaderProps): JSX.Element {
+  const { satisfied, total } = tracker.summary;
+  const percent = total > 0 ? Math.round((100 * satisfied) / total) : 0;
+  return (
+    <header className="jp-CourseTracker-header">
+      <div className="jp-CourseTracker-titleRow">
+        <h2 className="jp-CourseTracker-title">Progress</h2>
+        <div className="jp-CourseTracker-toolbar">
+          <button
+            className="jp-CourseTracker-iconButton"
+            title="Refresh"
+            aria-label="Refresh"
+            onClick={() => void model.refresh()}
+          >
+            ↻
+          </button>
+          <button
+            className="jp-CourseTracker-iconButton"
+            title="Export as Markdown"
+            aria-label="Export as Markdown"
+            onClick={() => actions.exportMarkdown()}
+          >
+            ⤓
+          </button>
+        </div>
+      </div>
+      <div className="jp-CourseTracker-subtitle">
+        {tracker.title} · {tracker.student} · {SOURCE_LABELS[tracker.results_source]}
+      </div>
+      <div
+        className="jp-CourseTracker-summary"
+        role="progressbar"
+        aria-valuemin={0}
+        aria-valuemax={total}
+        aria-valuenow={satisfied}
+      >
+        <div className="jp-CourseTracker-bar">
+          <div className="jp-CourseTracker-barFill" style={{ width: `${percent}%` }} />
+        </div>
+        <span className="jp-CourseTracker-summaryText">
+          {satisfied} / {total} ({percent}%)
+        </span>
+      </div>
+      <ul className="jp-CourseTracker-headline">
+        {headlineItems(tracker).map(item => (
+          <li key={item.id} data-item-id={item.id}>
+            <span className="jp-CourseTracker-headlineLabel">
+              <InlineMarkdown text={item.text} />
+            </span>
+            <span className="jp-CourseTracker-headlineValue">
+              {String(model.itemState(item.id)?.value ?? '–')}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </header>
+  );
+}

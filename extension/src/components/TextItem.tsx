@@ -1,0 +1,156 @@
+/**
+ * A free-text item, saved as the learner types.
+ *
+ * The draft lives in this component, not in the model: a save is sent once typing pauses for
+ * `delay` ms, and the server's value replaces the draft only when nothing the learner typed is
+ * still waiting to be sent. A poll that lands mid-sentence therefore cannot eat a word.
+ */
+import React, { useCallback, useEffect, useRef, useState } from 'react';
+
+import { TrackerModel } from '../model';
+import { ItemDef } from '../tokens';
+
+export type SaveIndicator = 'idle' | 'pending' | 'saving' | 'saved' | 'error' | 'conflict';
+
+const INDICATOR_TEXT: Record<SaveIndicator, string> = {
+  idle: '',
+  pending: 'editing…',
+  saving: 'saving…',
+  saved: 'saved',
+  error: 'not saved',
+  conflict: 'changed elsewhere'
+};
+
+export interface ITextItemProps {
+  model: TrackerModel;
+  def: ItemDef;
+  /** Milliseconds of quiet before the draft is saved. */
+  delay: number;
+}
+
+function serverText(model: TrackerModel, id: string): string {
+  const value = model.itemState(id)?.value;
+  return typeof value === 'string' ? value : '';
+}
+
+export function TextItem({ model, def, delay }: ITextItemProps): JSX.Element {
+  const server = serverText(model, def.id);
+  const [draft, setDraft] = useState(server);
+  const [indicator, setIndicator] = useState<SaveIndicator>('idle');
+  const draftRef = useRef(draft);
+  const lastSent = useRef(server);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const inFlight = useRef(0);
+  const focused = useRef(false);
+  const mounted = useRef(true);
+
+  const adopt = useCallback((value: string) => {
+    draftRef.current = value;
+    lastSent.current = value;
+    setDraft(value);
+  }, []);
+
+  // The server's value changed (first load, another tab): take it unless the learner is typing
+  // or has words on their way to the server.
+  useEffect(() => {
+    const idle = timer.current === null && inFlight.current === 0;
+    if (idle && !focused.current && server !== lastSent.current) {
+      adopt(server);
+    }
+  }, [server, adopt]);
+
+  const flush = useCallback(async () => {
+    if (timer.current !== null) {
+      clearTimeout(timer.current);
+      timer.current = null;
+    }
+    const value = draftRef.current;
+    if (value === lastSent.current) {
+      if (inFlight.current === 0 && mounted.current) {
+        setIndicator(current => (current === 'pending' ? 'saved' : current));
+      }
+      return;
+    }
+    lastSent.current = value;
+    inFlight.current += 1;
+    if (mounted.current) {
+      setIndicator('saving');
+    }
+    let outcome: SaveIndicator;
+    try {
+      outcome = await model.setItem(def.id, value);
+    } catch {
+      outcome = 'error';
+    }
+    inFlight.current -= 1;
+    if (!mounted.current) {
+      return;
+    }
+    if (outcome === 'conflict') {
+      // The model told the learner (with their text); show what the server kept.
+      adopt(serverText(model, def.id));
+    } else if (outcome === 'error') {
+      // Keep the draft so nothing is lost; the next keystroke (or blur) tries again.
+      lastSent.current = serverText(model, def.id);
+    }
+    if (timer.current === null && inFlight.current === 0) {
+      setIndicator(outcome);
+    }
+  }, [model, def.id, adopt]);
+
+  // Send what is left when the panel closes.
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+      if (timer.current !== null) {
+        void flush();
+      }
+    };
+  }, [flush]);
+
+  const onChange = (event: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => {
+    const value = event.target.value;
+    draftRef.current = value;
+    setDraft(value);
+    setIndicator('pending');
+    if (timer.current !== null) {
+      clearTimeout(timer.current);
+    }
+    timer.current = setTimeout(() => void flush(), delay);
+  };
+
+  const onFocus = () => {
+    focused.current = true;
+  };
+  const onBlur = () => {
+    focused.current = false;
+    // Send what is waiting, or retry what the server refused last time.
+    if (timer.current !== null || draftRef.current !== lastSent.current) {
+      void flush();
+    } else if (inFlight.current === 0 && server !== lastSent.current) {
+      adopt(server);
+    }
+  };
+
+  const inputProps = {
+    className: 'jp-CourseTracker-textInput',
+    value: draft,
+    onChange,
+    onFocus,
+    onBlur,
+    'aria-label': def.text,
+    'data-item-id': def.id
+  };
+  return (
+    <div className="jp-CourseTracker-text">
+      {def.multiline ? <textarea rows={3} {...inputProps} /> : <input type="text" {...inputProps} />}
+      <span
+        className={`jp-CourseTracker-saveState jp-CourseTracker-saveState-${indicator}`}
+        aria-live="polite"
+      >
+        {INDICATOR_TEXT[indicator]}
+      </span>
+    </div>
+  );
+}

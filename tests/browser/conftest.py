@@ -1,0 +1,176 @@
+"""Fixtures for the browser tests: a real JupyterLab with the course, and Debian's Chromium.
+
+The server uses the real course (course.yaml, source/, nbgrader_config.py from the repository)
+but keeps every piece of learner state in a temporary folder: the workspace, the tracker's
+store and the gradebook. Playwright never downloads a browser here; it drives /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("COURSE_TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# A student id of its own, so a check run by the tests never touches a real learner's
+# submitted/, autograded/ or feedback/ folders in the repository root.
+STUDENT = "browser_test"
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+SERVER_START_TIMEOUT = 120.0
+
+
+@dataclass
+class LabServer:
+    url: str
+    token: str
+    workspace: Path
+    store_path: Path
+    log_path: Path
+
+    def lab_url(self) -> str:
+        return f"{self.url}/lab?token={self.token}"
+
+    def api(self, path: str) -> bytes:
+        """GET `<base>/<path>` with the token (for checking the server's side of a test)."""
+        request = urllib.request.Request(
+            f"{self.url}/{path}", headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.read()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(url: str, token: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"jupyter lab exited with code {process.returncode} before answering; "
+                f"its log:\n{log_path.read_text(errors='replace')[-4000:]}"
+            )
+        try:
+            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(
+        f"jupyter lab did not answer on {url} within {SERVER_START_TIMEOUT:.0f} s; "
+        f"its log:\n{log_path.read_text(errors='replace')[-4000:]}"
+    )
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    tmp = tmp_path_factory.mktemp("lab")
+    workspace = tmp / "workspace"
+    workspace.mkdir()
+    store_path = tmp / "store.json"
+    port = _free_port()
+    token = secrets.token_hex(16)
+    log_path = tmp / "jupyter.log"
+    # No "Would you like to get notified about official Jupyter news?" popup over the panel.
+    notification_settings = (
+        tmp / "lab-settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    )
+    notification_settings.parent.mkdir(parents=True)
+    notification_settings.write_text('{"fetchNews": "false", "checkForUpdates": false}')
+
+    env = {
+        **os.environ,
+        "COURSE_DB_URL": f"sqlite:///{tmp / 'gradebook.db'}",
+        # Keep the user's own Jupyter settings, workspaces and runtime files out of the test.
+        "JUPYTER_CONFIG_DIR": str(tmp / "config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp / "lab-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "lab-workspaces"),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--allow-root",
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={workspace}",
+        f"--CourseTracker.course_root={REPO_ROOT}",
+        f"--CourseTracker.workspace_dir={workspace}",
+        f"--CourseTracker.store_path={store_path}",
+        f"--CourseTracker.student_id={STUDENT}",
+    ]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, token, process, log_path)
+        yield LabServer(url, token, workspace, store_path, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(log_path, ARTIFACTS / "jupyter-server.log")
+        for folder in ("submitted", "autograded", "feedback"):
+            shutil.rmtree(REPO_ROOT / folder / STUDENT, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, lab_server: LabServer) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
