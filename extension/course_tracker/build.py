@@ -151,10 +151,11 @@ def check_notebook(release_nb_path: Path, source_nb_path: Path | None) -> list[s
     if source_nb_path is None:
         problems.append(f"{release_nb_path}: has no counterpart in source/")
         return problems
-    for secret in sorted(secrets_of(nbformat.read(source_nb_path, as_version=4))):
-        for where, text in text_by_cell:
-            if secret in text:
-                problems.append(f"{where}: leaks solution/hidden text {secret!r}")
+    secrets = secrets_of(nbformat.read(source_nb_path, as_version=4))
+    for where, text in text_by_cell:
+        # whole lines, not substrings: a visible line may legitimately contain a hidden one's prefix
+        for line in sorted({raw.strip() for raw in text.splitlines()} & secrets):
+            problems.append(f"{where}: leaks solution/hidden text {line!r}")
     return problems
 
 
