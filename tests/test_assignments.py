@@ -13,7 +13,7 @@ import pytest
 
 from notebooks import RELEASE, SOURCE, assignments, make_course, nbgrader, scores, submit
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("autograde")]
 
 
 @pytest.fixture(scope="module", params=assignments())
