@@ -121,9 +121,10 @@ class AutoEvaluator:
 
         if spec.rule == "opened":
             opened = was_opened(ws_nb)
-            state["satisfied"] = opened
+            # a graded submission was worked on, even if the learner later cleared their outputs
+            state["satisfied"] = opened or grade is not None
             state["status"] = "graded" if grade else ("self_check_passed" if opened else "not_attempted")
-            state["detail"] = "cells run" if opened else "no cell run yet"
+            state["detail"] = "cells run" if opened else ("submitted" if grade else "no cell run yet")
             return self._with_grade_links(state, grade)
 
         if spec.rule == "answered":

@@ -98,6 +98,8 @@ def test_graded_course_states(graded_course: Path) -> None:
     assert s["m1.core.all"]["satisfied"]
     score = s["m1.core.score"]
     assert score["satisfied"] and (score["score"], score["max_score"]) == (1.0, 2.0)
+    opened = s["m1.core.opened"]  # a graded submission counts as opened, outputs or not
+    assert opened["satisfied"] and opened["status"] == "graded"
     assert score["detail"] == "1 / 2 (needs 1)"
     explain = s["m1.core.explain"]
     assert explain["satisfied"] and explain["status"] == "graded"
