@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,27 +99,26 @@ def build_release(
         generate_assignment(course_root, assignment, release_dir, record_in_gradebook=record_in_gradebook)
 
 
-def _secret_lines(source: str) -> Iterator[str]:
-    """Lines inside solution / hidden-test / mark-scheme blocks of one cell's source."""
-    depth_marker: str | None = None
+def _split_lines(source: str) -> tuple[list[str], list[str]]:
+    """(public, secret) stripped lines of one cell: secret ones sit inside solution / hidden-test /
+    mark-scheme blocks, public ones outside them (the markers themselves are neither)."""
     ends = {SOLUTION_BEGIN: SOLUTION_END, HIDDEN_BEGIN: HIDDEN_END, MARK_SCHEME_BEGIN: MARK_SCHEME_END}
+    public: list[str] = []
+    secret: list[str] = []
+    closing: str | None = None
     for raw in source.splitlines():
         line = raw.strip()
-        if depth_marker is None:
-            for begin in ends:
-                if line.startswith(begin):
-                    depth_marker = ends[begin]
-                    break
-        elif line.startswith(depth_marker):
-            depth_marker = None
+        if closing is None:
+            opening = next((begin for begin in ends if line.startswith(begin)), None)
+            if opening is None:
+                public.append(line)
+            else:
+                closing = ends[opening]
+        elif line.startswith(closing):
+            closing = None
         else:
-            yield line
-
-
-def _public_lines(source: str) -> set[str]:
-    """Lines outside every secret block: text the release is meant to keep."""
-    secret = set(_secret_lines(source))
-    return {line.strip() for line in source.splitlines()} - secret
+            secret.append(line)
+    return public, secret
 
 
 def secrets_of(source_nb: nbformat.NotebookNode) -> set[str]:
@@ -127,8 +126,9 @@ def secrets_of(source_nb: nbformat.NotebookNode) -> set[str]:
     public: set[str] = set()
     secret: set[str] = set()
     for cell in source_nb.cells:
-        secret.update(_secret_lines(cell.source))
-        public.update(_public_lines(cell.source))
+        cell_public, cell_secret = _split_lines(cell.source)
+        public.update(cell_public)
+        secret.update(cell_secret)
     return {s for s in secret - public if len(s) >= MIN_SECRET_LINE and not s.startswith("#")}
 
 
