@@ -174,3 +174,20 @@ def page(browser: Browser, lab_server: LabServer) -> Iterator[Page]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop() -> Iterator[None]:
+    """Shadow pytest-jupyter's autouse loop fixture for browser tests.
+
+    When the server-handler tests load pytest-jupyter in the same session, its fixture would give
+    every test an asyncio loop and close it afterwards, but Playwright's sync API runs its own loop
+    on that thread and the close fails. Browser tests talk to a real server process and need none.
+    """
+    yield
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup() -> Iterator[None]:
+    """Shadow pytest-jupyter's autouse in-process server cleanup (see jp_asyncio_loop above)."""
+    yield

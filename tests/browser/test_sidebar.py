@@ -143,7 +143,7 @@ def test_check_my_work_ticks_module_1_exercises(page: Page, lab_server: LabServe
     check.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "check-finished.png"))
     failure = check.locator(".jp-CourseTracker-checkFailed")
-    assert failure.count() == 0, f"the check failed: {failure.inner_text()}"
+    assert failure.count() == 0, f"the check failed: {failure.text_content()}"
 
     for item_id in EXERCISE_ITEMS:
         row = item(panel, item_id)
