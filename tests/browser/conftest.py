@@ -35,7 +35,7 @@ CHROMIUM_ARGS = [
 ]
 # A student id of its own, so a check run by the tests never touches a real learner's
 # submitted/, autograded/ or feedback/ folders in the repository root.
-STUDENT = "browser_test"
+STUDENT_PREFIX = "browser_test"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 SERVER_START_TIMEOUT = 120.0
 
@@ -96,6 +96,9 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     port = _free_port()
     token = secrets.token_hex(16)
     log_path = tmp / "jupyter.log"
+    # One student id per server: two test workers may each run a server on the same course root,
+    # and one's clean-up must never delete the other's submission in the middle of a check.
+    student = f"{STUDENT_PREFIX}_{secrets.token_hex(4)}"
     # No "Would you like to get notified about official Jupyter news?" popup over the panel.
     notification_settings = (
         tmp / "lab-settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
@@ -125,7 +128,7 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         f"--CourseTracker.course_root={REPO_ROOT}",
         f"--CourseTracker.workspace_dir={workspace}",
         f"--CourseTracker.store_path={store_path}",
-        f"--CourseTracker.student_id={STUDENT}",
+        f"--CourseTracker.student_id={student}",
     ]
     with log_path.open("w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp)
@@ -143,13 +146,13 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         ARTIFACTS.mkdir(exist_ok=True)
         shutil.copy(log_path, ARTIFACTS / "jupyter-server.log")
         for folder in ("submitted", "autograded", "feedback"):
-            shutil.rmtree(REPO_ROOT / folder / STUDENT, ignore_errors=True)
+            shutil.rmtree(REPO_ROOT / folder / student, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
