@@ -18,7 +18,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from .conftest import REPO_ROOT, LabServer
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 PANEL = "#course-tracker-panel"
 SELF_ITEM = "m1.socratic.1"
