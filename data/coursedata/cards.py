@@ -32,8 +32,9 @@ CARD_COLUMNS = ["card_id", "name", "set_name", "release_year", "rarity", "card_t
                 "is_holo", "is_first_edition", "condition", "psa_grade", "price_usd"]  # fmt: skip
 
 
-def cards_table() -> pd.DataFrame:
-    rng = np.random.default_rng(CARDS_SEED)
+def cards_table(seed: int = CARDS_SEED) -> pd.DataFrame:
+    # Another seed gives fresh rows from the same process: hidden tests grade on rows no learner had.
+    rng = np.random.default_rng(seed)
     n = CARDS_ROWS
     pokemon = pokemon_table(POKEMON_SEED)
     set_index = rng.choice(len(CARD_SETS), n)

@@ -47,8 +47,9 @@ def _intercept_for_rate(logit: np.ndarray, rate: float) -> float:
     return (low + high) / 2
 
 
-def churn_table() -> pd.DataFrame:
-    rng = np.random.default_rng(CHURN_SEED)
+def churn_table(seed: int = CHURN_SEED) -> pd.DataFrame:
+    # Another seed gives fresh rows from the same process: hidden tests grade on rows no learner had.
+    rng = np.random.default_rng(seed)
     n = CHURN_ROWS
     senior = rng.random(n) < 0.16
     partner = rng.random(n) < 0.48

@@ -46,8 +46,9 @@ CREDIT_COLUMNS = ["checking_status", "duration_months", "credit_history", "purpo
                   "own_telephone", "foreign_worker", "risk"]  # fmt: skip
 
 
-def credit_table() -> pd.DataFrame:
-    rng = np.random.default_rng(CREDIT_SEED)
+def credit_table(seed: int = CREDIT_SEED) -> pd.DataFrame:
+    # Another seed gives fresh rows from the same process: hidden tests grade on rows no learner had.
+    rng = np.random.default_rng(seed)
     n = CREDIT_ROWS
     frame: dict[str, object] = {}
     risk = np.zeros(n)
