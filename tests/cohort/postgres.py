@@ -1,0 +1,102 @@
+"""A throwaway PostgreSQL cluster for tests: `initdb` + `pg_ctl` on a temporary folder and a local port.
+
+PostgreSQL refuses to run as root, so when the tests run as root the cluster belongs to the
+`postgres` system user that Debian's package creates. Nothing here is skipped: a machine without the
+server binaries fails with a message saying what to install (`.ci/run` installs them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+PG_BIN_CANDIDATES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+
+
+def pg_bin(tool: str) -> str:
+    for folder in PG_BIN_CANDIDATES:
+        if (folder / tool).is_file():
+            return str(folder / tool)
+    found = shutil.which(tool)
+    if found:
+        return found
+    raise RuntimeError(
+        f"PostgreSQL's {tool} is not installed: `apt-get install -y postgresql` "
+        "(the postgres tests need a server)"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Cluster:
+    port: int
+    user: str
+    data_dir: Path
+
+    def url(self, database: str) -> str:
+        """An SQLAlchemy URL for nbgrader (psycopg 3 driver), over TCP on 127.0.0.1."""
+        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        _run_as(
+            self.user, [pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, name]
+        )
+        return self.url(name)
+
+
+def _run_as(user: str, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    if os.geteuid() == 0 and user != "root":
+        argv = ["runuser", "-u", user, "--", *argv]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@contextlib.contextmanager
+def postgres_cluster(base: Path) -> Iterator[Cluster]:
+    """Start a fresh cluster under `base`, yield it, and stop it (and its files) afterwards."""
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    if os.geteuid() == 0:
+        user = "postgres"
+        try:
+            pwd.getpwnam(user)
+        except KeyError as exc:
+            raise RuntimeError(
+                "running as root needs the `postgres` user (apt-get install -y postgresql)"
+            ) from exc
+    base.mkdir(parents=True, exist_ok=True)
+    data_dir = base / "pgdata"
+    socket_dir = base / "pgsocket"
+    socket_dir.mkdir(exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(base, user)
+        shutil.chown(socket_dir, user)
+        # the postgres user must be able to reach its folder through the temporary parents
+        for parent in base.parents:
+            if parent == Path("/"):
+                break
+            parent.chmod(parent.stat().st_mode | 0o001)
+    _run_as(
+        user, [pg_bin("initdb"), "-D", str(data_dir), "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync"]
+    )
+    port = free_port()
+    options = f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    _run_as(user, [pg_bin("pg_ctl"), "-D", str(data_dir), "-o", options, "-w", "-t", "60", "-l",
+                   str(base / "postgres.log"), "start"])  # fmt: skip
+    try:
+        yield Cluster(port=port, user=user, data_dir=data_dir)
+    finally:
+        _run_as(user, [pg_bin("pg_ctl"), "-D", str(data_dir), "-m", "immediate", "-w", "stop"])
