@@ -21,6 +21,9 @@ c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = os.environ.get(
     "COURSE_DB_URL", f"sqlite:///{COURSE_ROOT / 'gradebook.db'}"
 )
+# nbgrader's exchange (release/fetch/submit/collect between accounts on one machine, e.g. a JupyterHub).
+if "COURSE_EXCHANGE" in os.environ:
+    c.Exchange.root = os.environ["COURSE_EXCHANGE"]
 # Only notebooks are released: data comes from data/, and instructor-only files never travel.
 c.CourseDirectory.ignore = [
     ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.md", "instructor"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -43,16 +44,30 @@ def free_port() -> int:
 class Cluster:
     port: int
     user: str
+    password: str
     data_dir: Path
+    socket_dir: Path
 
     def url(self, database: str) -> str:
-        """An SQLAlchemy URL for nbgrader (psycopg 3 driver), over TCP on 127.0.0.1."""
-        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
+        """An SQLAlchemy URL for nbgrader (psycopg 3 driver), over TCP on 127.0.0.1, with the password.
+
+        TCP connections need the password (scram-sha-256); only the cluster's owner, on its own
+        socket folder, connects without one. So another Unix user (a student) cannot open the gradebook.
+        """
+        return f"postgresql+psycopg://{self.user}:{self.password}@127.0.0.1:{self.port}/{database}"
 
     def create_database(self, name: str) -> str:
-        _run_as(
-            self.user, [pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, name]
-        )
+        createdb = [
+            pg_bin("createdb"),
+            "-h",
+            str(self.socket_dir),
+            "-p",
+            str(self.port),
+            "-U",
+            self.user,
+            name,
+        ]
+        _run_as(self.user, createdb)
         return self.url(name)
 
 
@@ -89,14 +104,21 @@ def postgres_cluster(base: Path) -> Iterator[Cluster]:
             if parent == Path("/"):
                 break
             parent.chmod(parent.stat().st_mode | 0o001)
-    _run_as(
-        user, [pg_bin("initdb"), "-D", str(data_dir), "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync"]
-    )
+    password = secrets.token_urlsafe(16)
+    pwfile = base / "pwfile"
+    pwfile.write_text(password + "\n")
+    if os.geteuid() == 0:
+        shutil.chown(pwfile, user)
+    pwfile.chmod(0o600)
+    socket_dir.chmod(0o700)  # the trusted local socket is the owner's alone
+    _run_as(user, [pg_bin("initdb"), "-D", str(data_dir), "-U", user, "--auth-local=trust",
+                   "--auth-host=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8", "--no-sync"])  # fmt: skip
+    pwfile.unlink()
     port = free_port()
     options = f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
     _run_as(user, [pg_bin("pg_ctl"), "-D", str(data_dir), "-o", options, "-w", "-t", "60", "-l",
                    str(base / "postgres.log"), "start"])  # fmt: skip
     try:
-        yield Cluster(port=port, user=user, data_dir=data_dir)
+        yield Cluster(port=port, user=user, password=password, data_dir=data_dir, socket_dir=socket_dir)
     finally:
         _run_as(user, [pg_bin("pg_ctl"), "-D", str(data_dir), "-m", "immediate", "-w", "stop"])
