@@ -285,9 +285,10 @@ def deploy_cohort(db_url: str, assignment: str, n_students: int = 2) -> Iterator
         while True:
             if hub.poll() is not None:
                 raise AssertionError(f"jupyterhub exited ({hub.returncode}):\n{hub_log.read_text()[-5000:]}")
-            status, _ = http("GET", f"{url}/hub/api/", token=service_token)
-            if status == 200:
-                break
+            with contextlib.suppress(OSError):  # connection refused until the proxy listens
+                status, _ = http("GET", f"{url}/hub/api/", token=service_token)
+                if status == 200:
+                    break
             if time.monotonic() > deadline:
                 raise AssertionError(f"jupyterhub did not answer:\n{hub_log.read_text()[-5000:]}")
             time.sleep(1)

@@ -14,6 +14,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,8 +82,12 @@ def _run_as(user: str, argv: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 @contextlib.contextmanager
-def postgres_cluster(base: Path) -> Iterator[Cluster]:
-    """Start a fresh cluster under `base`, yield it, and stop it (and its files) afterwards."""
+def postgres_cluster() -> Iterator[Cluster]:
+    """Start a fresh cluster in its own folder under /tmp, yield it, then stop it and remove its files.
+
+    Not under pytest's tmp_path: pytest keeps its temporary root at mode 0700 (and resets it whenever
+    another pytest starts), which would lock the `postgres` user out of its own data folder.
+    """
     user = pwd.getpwuid(os.geteuid()).pw_name
     if os.geteuid() == 0:
         user = "postgres"
@@ -92,18 +97,15 @@ def postgres_cluster(base: Path) -> Iterator[Cluster]:
             raise RuntimeError(
                 "running as root needs the `postgres` user (apt-get install -y postgresql)"
             ) from exc
-    base.mkdir(parents=True, exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix="course-pg-"))
+    base.chmod(0o700)
+    if os.geteuid() == 0:
+        shutil.chown(base, user)
     data_dir = base / "pgdata"
     socket_dir = base / "pgsocket"
     socket_dir.mkdir(exist_ok=True)
     if os.geteuid() == 0:
-        shutil.chown(base, user)
         shutil.chown(socket_dir, user)
-        # the postgres user must be able to reach its folder through the temporary parents
-        for parent in base.parents:
-            if parent == Path("/"):
-                break
-            parent.chmod(parent.stat().st_mode | 0o001)
     password = secrets.token_urlsafe(16)
     pwfile = base / "pwfile"
     pwfile.write_text(password + "\n")
@@ -121,4 +123,7 @@ def postgres_cluster(base: Path) -> Iterator[Cluster]:
     try:
         yield Cluster(port=port, user=user, password=password, data_dir=data_dir, socket_dir=socket_dir)
     finally:
-        _run_as(user, [pg_bin("pg_ctl"), "-D", str(data_dir), "-m", "immediate", "-w", "stop"])
+        try:
+            _run_as(user, [pg_bin("pg_ctl"), "-D", str(data_dir), "-m", "immediate", "-w", "stop"])
+        finally:
+            shutil.rmtree(base, ignore_errors=True)

@@ -75,7 +75,7 @@ def test_two_graders_write_one_postgres_gradebook_at_once(tmp_path: Path) -> Non
     (course / "nbgrader_config.py").write_text((root / "nbgrader_config.py").read_text())
     nbformat.write(_notebook("return 42"), course / "source" / ASSIGNMENT / "problem.ipynb")
 
-    with postgres_cluster(tmp_path / "pg") as cluster:
+    with postgres_cluster() as cluster:
         db_url = cluster.create_database("gradebook")
         _wait(_nbgrader(course, db_url, "generate_assignment", ASSIGNMENT, "--force"))
 
