@@ -11,7 +11,7 @@ def pytest_configure(config) -> None:
     """Generate and verify the course data once, before any worker starts running notebooks."""
     if hasattr(config, "workerinput"):  # an xdist worker: the controller has done it already
         return
-    from course_tracker.cli import CliError, ensure_data
+    from nbcourse.cli import CliError, ensure_data
 
     try:
         ensure_data(Path(__file__).resolve().parent.parent)

@@ -5,44 +5,43 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+# The library's definitions, re-exported for the course tests (one definition of each).
+from nbcourse.nbgrader import (
+    NbgraderCourse,
+    NbgraderError,
+    assignment_folders,
+    grade_ids,
+    is_autograded_test,
+    nbgrader_meta,
+    nbgrader_timestamp,
+    open_gradebook,
+    run_nbgrader,
+)
+
+__all__ = ["grade_ids", "is_autograded_test", "nbgrader_meta"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "source"
 RELEASE = ROOT / "release"
 DATA = ROOT / "data"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+SUBMITTED_AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 def assignments() -> list[str]:
     """Assignments present in source/ (later modules appear as they are written)."""
-    if not SOURCE.is_dir():
-        return []
-    return sorted(p.name for p in SOURCE.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    return assignment_folders(SOURCE) if SOURCE.is_dir() else []
 
 
 def notebooks(assignment: str) -> list[Path]:
     return sorted((SOURCE / assignment).glob("*.ipynb"))
-
-
-def nbgrader_meta(cell: nbformat.NotebookNode) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
-
-
-def is_autograded_test(cell: nbformat.NotebookNode) -> bool:
-    """An autograded test cell: a graded code cell that is not itself an answer."""
-    meta = nbgrader_meta(cell)
-    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
-
-
-def grade_ids(nb: nbformat.NotebookNode, predicate=is_autograded_test) -> list[str]:
-    return [nbgrader_meta(c)["grade_id"] for c in nb.cells if predicate(c)]
 
 
 def course_env() -> dict[str, str]:
@@ -83,19 +82,13 @@ class CellScore:
     autograded: bool
 
 
-def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def nbgrader(course: Path, verb: str, *args: str) -> list[str]:
+    """Run an nbgrader verb in a throwaway course (its own gradebook); its output lines."""
     env = dict(course_env(), COURSE_DB_URL=f"sqlite:///{course / 'gradebook.db'}")
-    proc = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=course,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-    return proc
+    try:
+        return run_nbgrader(NbgraderCourse(course), verb, *args, env=env)
+    except NbgraderError as exc:
+        raise AssertionError(f"nbgrader {verb} {' '.join(args)} failed:\n{exc}") from None
 
 
 def make_course(tmp: Path, assignment: str) -> Path:
@@ -109,18 +102,16 @@ def make_course(tmp: Path, assignment: str) -> Path:
 
 
 def submit(course: Path, assignment: str, student: str, files_from: Path) -> None:
-    target = course / "submitted" / student / assignment
+    target = NbgraderCourse(course).submitted_dir(student, assignment)
     target.mkdir(parents=True)
     for nb in sorted(files_from.glob("*.ipynb")):
         shutil.copy(nb, target / nb.name)
-    (target / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
+    (target / "timestamp.txt").write_text(nbgrader_timestamp(SUBMITTED_AT))
 
 
 def scores(course: Path, assignment: str, student: str) -> list[CellScore]:
-    from nbgrader.api import Gradebook
-
     result: list[CellScore] = []
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with open_gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         submission = gb.find_submission(assignment, student)
         for nb in submission.notebooks:
             for grade in nb.grades:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from course_tracker.cli import main
+from nbcourse.cli import main
 from notebooks import RELEASE, ROOT
 
 
@@ -54,7 +54,7 @@ def test_start_serves_jupyterlab_with_the_tracker(tmp_path: Path) -> None:
         COURSE_DB_URL=f"sqlite:///{tmp_path / 'gradebook.db'}",
     )
     cmd = [
-        sys.executable, "-m", "course_tracker.cli", "--root", str(ROOT), "start",
+        sys.executable, "-m", "nbcourse.cli", "--root", str(ROOT), "start",
         "--workspace", str(tmp_path / "ws"), "--no-browser", f"--port={port}",
         f"--IdentityProvider.token={token}", f"--CourseTracker.store_path={tmp_path / 'store.json'}",
     ]  # fmt: skip

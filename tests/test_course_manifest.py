@@ -18,14 +18,9 @@ import nbformat
 import pytest
 import yaml
 
-from course_tracker.manifest import (
-    Manifest,
-    ManifestError,
-    check_against_source,
-    load_manifest,
-    parse_manifest,
-)
-from course_tracker.markdown import render_markdown
+from nbcourse.tracker.manifest import Manifest, ManifestError, load_manifest, parse_manifest
+from nbcourse.tracker.markdown import render_markdown
+from nbcourse.tracker.validation import check_against_source
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE_YAML = ROOT / "course.yaml"

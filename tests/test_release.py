@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from course_tracker import build
+from nbcourse import authoring as build
 from notebooks import ROOT, assignments
 
 
@@ -16,7 +16,7 @@ def test_committed_release_is_clean_and_in_sync_with_source() -> None:
 
 
 def test_every_source_assignment_is_in_the_manifest() -> None:
-    from course_tracker.manifest import load_manifest
+    from nbcourse.tracker.manifest import load_manifest
 
     manifest = load_manifest(ROOT / "course.yaml")
     declared = {a.id: a for a in manifest.assignments}

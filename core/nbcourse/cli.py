@@ -3,8 +3,8 @@
 course start      set up (data, workspace) and open JupyterLab with the Progress sidebar;
                   other options (--no-browser, --port=N) go on to jupyter lab
 course setup      the same set-up without opening JupyterLab
-course build      regenerate release/ from source/ with nbgrader and prove it clean
-course check      prove the committed release/ equals a fresh build and leaks nothing
+course build      regenerate the release from the source with nbgrader and prove it clean
+course check      prove the committed release equals a fresh build and leaks nothing
 course validate   validate course.yaml against SEED-style rules and the source notebooks
 """
 
@@ -17,11 +17,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import build
-from .workspace import sync_workspace
-
-MANIFEST_NAME = "course.yaml"
-DATA_GENERATOR = Path("data") / "generate_dataset.py"
+from . import authoring
+from .nbgrader import NbgraderCourse
+from .tracker.manifest import MANIFEST_FILE, Manifest, ManifestError, load_manifest
 
 
 class CliError(RuntimeError):
@@ -39,19 +37,33 @@ def find_course_root(explicit: str | None) -> Path:
         cwd = Path.cwd()
         candidates = [cwd, *cwd.parents]
     for candidate in candidates:
-        if (candidate / MANIFEST_NAME).is_file():
+        if (candidate / MANIFEST_FILE).is_file():
             return candidate.resolve()
     where = candidates[0] if len(candidates) == 1 else Path.cwd()
     raise CliError(
-        f"no {MANIFEST_NAME} found at or above {where}; run inside the course folder or pass --root"
+        f"no {MANIFEST_FILE} found at or above {where}; run inside the course folder or pass --root"
     )
 
 
+def manifest_of(root: Path) -> Manifest:
+    try:
+        return load_manifest(root / MANIFEST_FILE)
+    except ManifestError as exc:
+        raise CliError(str(exc)) from None
+
+
 def ensure_data(root: Path) -> None:
-    """Generate the course data when it is missing or differs from the committed checksums."""
-    generator = root / DATA_GENERATOR
-    if not generator.is_file():
+    """Generate the course data when it is missing or differs from the committed checksums.
+
+    The generator is the course's (course.yaml `environment.data.generator`); a course without
+    one has nothing to generate.
+    """
+    spec = manifest_of(root).environment.data
+    if spec.generator is None:
         return
+    generator = root / spec.generator
+    if not generator.is_file():
+        raise CliError(f"course.yaml names the data generator {spec.generator}, but {generator} is missing")
     verify = [sys.executable, str(generator), "--verify"]
     if subprocess.run(verify, cwd=root, capture_output=True, check=False).returncode == 0:
         print("data: verified")
@@ -73,7 +85,7 @@ def workspace_dir(root: Path, explicit: str | None) -> Path:
 
 def setup(root: Path, workspace: Path) -> None:
     ensure_data(root)
-    report = sync_workspace(root / "release", workspace)
+    report = authoring.sync_workspace(NbgraderCourse.load(root).release_root, workspace)
     print(f"workspace: {workspace} ({len(report.copied)} new files, {len(report.kept)} yours kept)")
     for rel in report.changed_upstream:
         print(f"  note: the course has a newer {rel}; your copy was kept unchanged")
@@ -89,7 +101,8 @@ def cmd_start(args: argparse.Namespace) -> int:
     root = find_course_root(args.root)
     workspace = workspace_dir(root, args.workspace)
     setup(root, workspace)
-    env = dict(os.environ, COURSE_ROOT=str(root), COURSE_DATA_DIR=str(root / "data"))
+    data_dir = root / manifest_of(root).environment.data.dir
+    env = dict(os.environ, COURSE_ROOT=str(root), COURSE_DATA_DIR=str(data_dir))
     argv = [
         sys.executable,
         "-m",
@@ -108,46 +121,47 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    root = find_course_root(args.root)
-    names = args.assignments or build.assignments_in(root / "source")
-    build.build_release(root, root / "release", names, record_in_gradebook=not args.no_db)
+    course = NbgraderCourse.load(find_course_root(args.root))
+    names = args.assignments or course.assignments_in_source()
+    release = course.release_root
+    authoring.build_release(course, release, names, record_in_gradebook=not args.no_db)
     problems = [
-        line for name in names for line in build.check_release_clean(root / "source", root / "release", name)
+        line for name in names for line in authoring.check_release_clean(course.source_root, release, name)
     ]
     for line in problems:
         print(f"leak: {line}", file=sys.stderr)
-    print(f"built {len(names)} assignment(s) into {root / 'release'}")
+    print(f"built {len(names)} assignment(s) into {release}")
     return 1 if problems else 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    root = find_course_root(args.root)
-    report = build.check_release(root, args.assignments or None)
+    course = NbgraderCourse.load(find_course_root(args.root))
+    report = authoring.check_release(course, args.assignments or None)
     for line in report.lines():
         print(line, file=sys.stderr)
     if report.ok:
-        print("release: clean and in sync with source/")
+        print("release: clean and in sync with the source")
         return 0
-    print("release: NOT clean or out of sync; run `course build` and commit release/", file=sys.stderr)
+    print("release: NOT clean or out of sync; run `course build` and commit the release", file=sys.stderr)
     return 1
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .manifest import ManifestError, check_against_source, load_manifest
+    from .tracker.validation import check_against_source
 
     root = find_course_root(args.root)
     try:
-        manifest = load_manifest(root / MANIFEST_NAME)
+        manifest = load_manifest(root / MANIFEST_FILE)
     except ManifestError as exc:
         print(exc, file=sys.stderr)
         return 1
-    report = check_against_source(manifest, root / "source")
+    report = check_against_source(manifest, NbgraderCourse.load(root).source_root)
     for line in report.pending:
         print(f"pending: {line}")
     for line in report.errors:
         print(f"error: {line}", file=sys.stderr)
     items = sum(1 for _ in manifest.iter_items())
-    print(f"{MANIFEST_NAME}: {items} items, {len(report.pending)} pending, {len(report.errors)} errors")
+    print(f"{MANIFEST_FILE}: {items} items, {len(report.pending)} pending, {len(report.errors)} errors")
     return 0 if report.ok else 1
 
 
@@ -164,16 +178,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workspace", help="where your notebooks live (default: <course>/workspace)")
     p.set_defaults(func=cmd_setup)
 
-    p = sub.add_parser("build", help="regenerate release/ from source/ with nbgrader")
-    p.add_argument("assignments", nargs="*", help="default: every folder of source/")
+    p = sub.add_parser("build", help="regenerate the release from the source with nbgrader")
+    p.add_argument("assignments", nargs="*", help="default: every assignment of the source")
     p.add_argument("--no-db", action="store_true", help="do not record the assignments in the gradebook")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("check", help="prove release/ is clean and equals a fresh build")
-    p.add_argument("assignments", nargs="*", help="default: every folder of source/")
+    p = sub.add_parser("check", help="prove the release is clean and equals a fresh build")
+    p.add_argument("assignments", nargs="*", help="default: every assignment of the source")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("validate", help="validate course.yaml and its links to source/")
+    p = sub.add_parser("validate", help="validate course.yaml and its links to the source notebooks")
     p.set_defaults(func=cmd_validate)
     return top
 
@@ -187,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.extra = extra
     try:
         return int(args.func(args))
-    except (CliError, build.BuildError, FileNotFoundError) as exc:
+    except (CliError, authoring.BuildError, FileNotFoundError) as exc:
         print(f"course: {exc}", file=sys.stderr)
         return 2
 

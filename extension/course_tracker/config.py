@@ -13,44 +13,12 @@ from pathlib import Path
 
 from jupyter_core.paths import jupyter_data_dir
 from traitlets import Float, Unicode, default
-from traitlets.config import Configurable, PyFileConfigLoader
-from traitlets.config.loader import ConfigFileNotFound
+from traitlets.config import Configurable
 
-MANIFEST_NAME = "course.yaml"
-NBGRADER_CONFIG_NAME = "nbgrader_config.py"
+from nbcourse.nbgrader import read_db_url
+from nbcourse.tracker.manifest import MANIFEST_FILE, find_course_root
 
-
-class CourseTrackerConfigError(RuntimeError):
-    """The extension cannot find or read the course it is meant to track."""
-
-
-def find_course_root(start: Path) -> Path | None:
-    """The nearest folder at or above `start` that holds a `course.yaml`, or None."""
-    start = start.resolve()
-    for folder in [start, *start.parents]:
-        if (folder / MANIFEST_NAME).is_file():
-            return folder
-    return None
-
-
-def read_nbgrader_db_url(course_root: Path) -> str | None:
-    """`c.CourseDirectory.db_url` as the course's `nbgrader_config.py` sets it, or None.
-
-    The file is executed exactly as nbgrader executes it (traitlets' Python config loader), so a
-    value computed from `__file__` or from an environment variable resolves the same way here.
-    """
-    config_file = course_root / NBGRADER_CONFIG_NAME
-    if not config_file.is_file():
-        return None
-    loader = PyFileConfigLoader(config_file.name, path=str(course_root))
-    try:
-        config = loader.load_config()
-    except ConfigFileNotFound:
-        return None
-    except Exception as exc:  # the file is arbitrary Python: say which file broke, and how
-        raise CourseTrackerConfigError(f"cannot read {config_file}: {exc}") from exc
-    url = config.get("CourseDirectory", {}).get("db_url")
-    return str(url) if url else None
+from .errors import CourseTrackerConfigError
 
 
 class CourseTracker(Configurable):
@@ -116,18 +84,18 @@ class CourseTracker(Configurable):
     def _default_db_url(self) -> str:
         if not self.course_root:
             return ""
-        return read_nbgrader_db_url(Path(self.course_root)) or ""
+        return read_db_url(Path(self.course_root)) or ""
 
     def resolved_course_root(self) -> Path:
         """The course root as a checked path; raises a clear error when there is none."""
         if not self.course_root:
             raise CourseTrackerConfigError(
-                f"no course found: no {MANIFEST_NAME} in {self.server_root_dir or os.getcwd()} or "
+                f"no course found: no {MANIFEST_FILE} in {self.server_root_dir or os.getcwd()} or "
                 "any folder above it; set COURSE_ROOT or --CourseTracker.course_root"
             )
         root = Path(self.course_root).expanduser().resolve()
-        if not (root / MANIFEST_NAME).is_file():
-            raise CourseTrackerConfigError(f"CourseTracker.course_root={root} has no {MANIFEST_NAME}")
+        if not (root / MANIFEST_FILE).is_file():
+            raise CourseTrackerConfigError(f"CourseTracker.course_root={root} has no {MANIFEST_FILE}")
         return root
 
     def resolved_store_path(self, course_id: str) -> Path:

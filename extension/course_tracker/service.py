@@ -1,9 +1,10 @@
-"""The server extension: one `TrackerService` per server, and its registration with Jupyter.
+"""The per-learner service: one course and one learner, as the learner's handlers see it.
 
-The service owns everything the REST handlers need (manifest, store, result sources, env checks,
-the "Check my work" runner) and is built lazily, so a server started outside any course still
-starts: every tracker request then answers 500 with a message that says how to point the
-extension at the course.
+It owns everything the REST handlers need (manifest, nbgrader folders, store, result sources, env
+checks, the "Check my work" registry) and builds it lazily, so a server started outside any
+course still starts: every tracker request then answers 500 with a message that says how to
+point the extension at the course. The rules themselves are nbcourse's; this class only wires
+them to one learner's configuration and keeps their caches alive between requests.
 """
 
 from __future__ import annotations
@@ -14,30 +15,26 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .checks import Check, CheckRunner, CheckSettings
+from nbcourse.nbgrader import NbgraderCourse
+from nbcourse.tracker.envchecks import EnvChecker
+from nbcourse.tracker.manifest import MANIFEST_FILE, Assignment, Item, Manifest, load_manifest
+from nbcourse.tracker.markdown import render_markdown
+from nbcourse.tracker.notebooks import NotebookCache
+from nbcourse.tracker.results import Results, ResultsReader
+from nbcourse.tracker.states import ItemState, StateInputs, compute_states, required_items, summary
+from nbcourse.tracker.store import Store, StoredItem
+from nbcourse.tracker.values import InvalidValue, validate_value
+from nbcourse.tracker.wire import sections_json
+
 from .config import CourseTracker
-from .envchecks import EnvChecker
-from .manifest import Item, Manifest, load_manifest
-from .results import NotebookCache, Results, ResultsReader
-from .states import ItemState, StateInputs, compute_states, sections_json, summary
-from .store import Store, StoredItem
+from .errors import BadRequest, NotFound
+from .jobs import Check, CheckRunner, CheckSettings
 
 T = TypeVar("T")
-COMPUTED_KINDS = ("auto", "env", "derived")
-# A journal entry is long; a megabyte of text in one field is a mistake or an attack.
-MAX_TEXT_LENGTH = 100_000
-
-
-class NotFound(Exception):
-    """An unknown item, assignment, check or feedback file (HTTP 404)."""
-
-
-class BadRequest(Exception):
-    """A malformed request (HTTP 400); the message says which field is wrong and why."""
 
 
 class TrackerService:
-    """The tracker for one course and one learner, as the handlers see it."""
+    """The tracker for one course and one learner."""
 
     def __init__(self, config: CourseTracker, log: logging.Logger | Any = None) -> None:
         self.config = config
@@ -46,9 +43,11 @@ class TrackerService:
         self._manifest: Manifest | None = None
         self._manifest_key: tuple[int, int] | None = None
         self._sections: list[dict[str, Any]] = []
+        self._nbgrader: NbgraderCourse | None = None
         self._store: Store | None = None
         self._reader: ResultsReader | None = None
         self._env: EnvChecker | None = None
+        # Read without the lock (GET checks/<id> runs on the event loop): set once, never replaced.
         self._checks: CheckRunner | None = None
         self._notebooks = NotebookCache()
 
@@ -72,9 +71,16 @@ class TrackerService:
     def server_root(self) -> Path | None:
         return Path(self.config.server_root_dir) if self.config.server_root_dir else None
 
+    def nbgrader(self) -> NbgraderCourse:
+        """The course's nbgrader configuration and folders, read once."""
+        with self._lock:
+            if self._nbgrader is None:
+                self._nbgrader = NbgraderCourse.load(self.course_root)
+            return self._nbgrader
+
     def manifest(self) -> Manifest:
         """The manifest, re-read when course.yaml changes (an instructor editing it live)."""
-        path = self.course_root / "course.yaml"
+        path = self.course_root / MANIFEST_FILE
         st = path.stat()
         key = (st.st_mtime_ns, st.st_size)
         with self._lock:
@@ -84,8 +90,7 @@ class TrackerService:
                     self._store = None  # another course: another store file
                 self._manifest, self._manifest_key = manifest, key
                 self._sections = sections_json(manifest)
-                if self._checks is not None:
-                    self._checks.settings.notebooks = self._notebook_map(manifest)
+                self._env = None  # the environment block may have changed
             return self._manifest
 
     def store(self) -> Store:
@@ -100,18 +105,18 @@ class TrackerService:
         with self._lock:
             if self._reader is None:
                 self._reader = ResultsReader(
-                    self.config.db_url, self.course_root, self.workspace_dir, self.config.student_id
+                    self.config.db_url, self.nbgrader(), self.workspace_dir, self.config.student_id
                 )
             return self._reader
 
     def _env_checker(self) -> EnvChecker:
+        manifest = self.manifest()
         with self._lock:
             if self._env is None:
-                self._env = EnvChecker(self.course_root, self.workspace_dir)
+                self._env = EnvChecker(self.course_root, self.workspace_dir, manifest.environment.data)
             return self._env
 
-    def checks(self) -> CheckRunner:
-        manifest = self.manifest()
+    def _check_runner(self) -> CheckRunner:
         with self._lock:
             if self._checks is None:
                 settings = CheckSettings(
@@ -120,14 +125,11 @@ class TrackerService:
                     student=self.config.student_id,
                     db_url=self.config.db_url,
                     timeout=self.config.check_timeout,
-                    notebooks=self._notebook_map(manifest),
+                    notebooks={},
+                    course=self.nbgrader(),
                 )
                 self._checks = CheckRunner(settings, self.log)
             return self._checks
-
-    @staticmethod
-    def _notebook_map(manifest: Manifest) -> dict[str, list[str]]:
-        return {a.id: list(a.notebooks) for a in manifest.assignments}
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -136,25 +138,33 @@ class TrackerService:
         pairs = [(a.id, nb) for a in manifest.assignments for nb in a.notebooks]
         return self._results_reader().read(pairs)
 
-    def states(self, results: Results | None = None) -> dict[str, ItemState]:
+    def states(self, results: Results | None = None, only: list[str] | None = None) -> dict[str, ItemState]:
+        """Every item's state, or only those of `only` (and what they are computed from)."""
         manifest = self.manifest()
+        if results is None:
+            needed = required_items(manifest, only) if only is not None else None
+            # A checkbox, a choice or a text needs no grades: skip the gradebook read for them.
+            wants_grades = needed is None or any(manifest.item(i).kind == "auto" for i in needed)
+            results = self.results() if wants_grades else Results("none")
         inputs = StateInputs(
             manifest=manifest,
             stored=self.store().read_all(),
-            results=results if results is not None else self.results(),
+            results=results,
             env=self._env_checker(),
             course_root=self.course_root,
             workspace_dir=self.workspace_dir,
             notebooks=self._notebooks,
             server_root=self.server_root,
+            nbgrader=self.nbgrader(),
         )
-        return compute_states(inputs)
+        return compute_states(inputs, only)
 
     def tracker(self) -> dict[str, Any]:
         """The `Tracker` wire object."""
         manifest = self.manifest()
         results = self.results()
         states = self.states(results)
+        course = self.nbgrader()
         runner = self._checks
         assignments = []
         for assignment in manifest.assignments:
@@ -163,9 +173,9 @@ class TrackerService:
                 "title": assignment.title,
                 "notebooks": list(assignment.notebooks),
                 # A check needs the source (hidden tests) to grade with: the self-paced setup.
-                "checkable": (self.course_root / "source" / assignment.id).is_dir(),
+                "checkable": course.source_dir(assignment.id).is_dir(),
             }
-            last = runner.latest.get(assignment.id) if runner else None
+            last = runner.latest(assignment.id) if runner else None
             if last is not None:
                 info["last_check"] = last.to_json()
             assignments.append(info)
@@ -187,66 +197,41 @@ class TrackerService:
             raise NotFound(f"unknown item {item_id!r}") from None
 
     def item_state(self, item_id: str) -> ItemState:
+        """One item's state, computed alone (an edit must not re-read every grade and env check)."""
         self.item(item_id)
-        return self.states()[item_id]
+        return self.states(only=[item_id])[item_id]
 
     # ---- writing -------------------------------------------------------------------------
-
-    def validate_value(self, item: Item, value: object) -> bool | str:
-        """The value, if it is one the item can hold; BadRequest says why not."""
-        if item.kind in COMPUTED_KINDS:
-            raise BadRequest(
-                f"item {item.id!r} is a {item.kind!r} item: its state is computed, it cannot be set"
-            )
-        if item.kind == "self":
-            if not isinstance(value, bool):
-                raise BadRequest(
-                    f"item {item.id!r} is a checkbox: value must be true or false, "
-                    f"got {type(value).__name__}"
-                )
-            return value
-        if not isinstance(value, str):
-            raise BadRequest(
-                f"item {item.id!r} is a {item.kind!r} item: value must be a string, "
-                f"got {type(value).__name__}"
-            )
-        if item.kind == "choice":
-            # "" clears the choice.
-            if value and value not in item.options:
-                raise BadRequest(
-                    f"{value!r} is not an option of item {item.id!r} "
-                    f"(options: {', '.join(item.options)})"
-                )
-            return value
-        if len(value) > MAX_TEXT_LENGTH:
-            raise BadRequest(
-                f"item {item.id!r}: text of {len(value)} characters is longer than the "
-                f"{MAX_TEXT_LENGTH} allowed"
-            )
-        if not item.multiline and ("\n" in value or "\r" in value):
-            raise BadRequest(f"item {item.id!r} is a single-line field: value must not contain line breaks")
-        return value
 
     def set_item(self, item_id: str, value: object, rev: int) -> StoredItem:
         """Store a learner's value; raises NotFound, BadRequest or store.Conflict."""
         item = self.item(item_id)
-        checked = self.validate_value(item, value)
+        try:
+            checked = validate_value(item, value)
+        except InvalidValue as exc:
+            raise BadRequest(str(exc)) from None
         return self.store().set(item_id, checked, rev)
 
     # ---- checks, export, feedback ----------------------------------------------------------
 
     def start_check(self, assignment: str) -> tuple[Check, bool]:
-        self._assignment(assignment)
-        return self.checks().start(assignment)
+        """Start "Check my work" (in a thread of its own); the running check if there is one."""
+        known = self._assignment(assignment)
+        runner = self._check_runner()
+        runner.settings.notebooks[known.id] = list(known.notebooks)
+        return runner.start(known.id)
 
     def get_check(self, check_id: str) -> Check:
-        runner = self.checks()
+        """Lock-free: safe on the event loop while a slow read holds the service lock."""
+        runner = self._checks
         try:
+            if runner is None:
+                raise KeyError(check_id)
             return runner.get(check_id)
         except KeyError:
             raise NotFound(f"unknown check {check_id!r}") from None
 
-    def _assignment(self, assignment: str) -> Any:
+    def _assignment(self, assignment: str) -> Assignment:
         try:
             return self.manifest().assignment(assignment)
         except KeyError:
@@ -254,8 +239,6 @@ class TrackerService:
 
     def export(self) -> tuple[str, str]:
         """(file name, Markdown text) of the filled tracker."""
-        from .markdown import render_markdown
-
         manifest = self.manifest()
         return f"{manifest.course_id}-progress.md", render_markdown(manifest, self.states())
 
@@ -272,24 +255,3 @@ class TrackerService:
         if grade is None or grade.feedback_path is None:
             raise NotFound(f"no feedback yet for {assignment}/{notebook}")
         return grade.feedback_path
-
-
-def _load_jupyter_server_extension(serverapp: Any) -> None:
-    """Called by jupyter_server: build the service and register the REST handlers."""
-    from .handlers import routes
-
-    config = CourseTracker(parent=serverapp, server_root_dir=str(serverapp.root_dir))
-    service = TrackerService(config, serverapp.log)
-    serverapp.web_app.add_handlers(
-        ".*$", routes(serverapp.web_app.settings["base_url"], service)
-    )
-    try:
-        where = service.course_root
-        serverapp.log.info(
-            "course tracker: course %s, student %s, store %s",
-            where,
-            config.student_id,
-            config.resolved_store_path(service.manifest().course_id),
-        )
-    except Exception as exc:  # keep the server up; requests answer 500 with the same message
-        serverapp.log.error("course tracker: %s", exc)

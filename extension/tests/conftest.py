@@ -15,8 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,6 +22,8 @@ from typing import Any
 
 import nbformat
 import pytest
+
+from nbcourse import nbgrader
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -182,18 +182,17 @@ def mark_executed(nb_path: Path, *, error: bool = False) -> None:
     nbformat.write(nb, nb_path)
 
 
-def run_nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
-    return result
+def run_nbgrader(course: Path, verb: str, *args: str) -> list[str]:
+    """Run an nbgrader verb in the fixture course with the library's runner; its output lines."""
+    try:
+        return nbgrader.run_nbgrader(nbgrader.NbgraderCourse(course), verb, *args, timeout=300)
+    except nbgrader.NbgraderError as exc:
+        raise AssertionError(f"nbgrader {verb} {' '.join(args)} failed:\n{exc}") from None
 
 
 def submit(course: Path, code: str, answer: str | None = None, student: str = STUDENT) -> Path:
     """Put a submission of ps1 with `code` as the solution into submitted/<student>/."""
-    folder = course / "submitted" / student / ASSIGNMENT
+    folder = nbgrader.NbgraderCourse(course).submitted_dir(student, ASSIGNMENT)
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(course / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", folder / f"{NOTEBOOK}.ipynb")
     set_solution(folder / f"{NOTEBOOK}.ipynb", code, answer=answer)

@@ -11,7 +11,7 @@ import inspect
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
-from course_tracker import handlers
+from course_tracker.handlers import learner as handlers
 
 HTTP_METHODS = ("get", "head", "post", "put", "patch", "delete", "options")
 # tornado.web.authenticated wraps with functools.wraps: every wrapper shares one code object.
@@ -76,3 +76,25 @@ def test_the_check_catches_a_missing_decorator() -> None:
 
     Careless.__module__ = Careful.__module__ = handlers.__name__
     assert unauthenticated_methods([Careless, Careful]) == ["Careless.get"]
+
+
+def test_every_audience_module_is_checked() -> None:
+    """A handler module added for another audience (the instructor's cohort view) is held to the
+    same rule as the learner's, as soon as `routes` serves it."""
+    from course_tracker.handlers import AUDIENCES
+
+    assert handlers in AUDIENCES
+    for module in AUDIENCES:
+        classes = [
+            cls
+            for _, cls in inspect.getmembers(module, inspect.isclass)
+            if issubclass(cls, tornado.web.RequestHandler) and cls.__module__ == module.__name__
+        ]
+        assert {cls for _, cls in module.HANDLERS} <= set(classes), module.__name__
+        problems = []
+        for cls in classes:
+            for name in HTTP_METHODS:
+                method = vars(cls).get(name)
+                if method is not None and not is_authenticated(method):
+                    problems.append(f"{module.__name__}.{cls.__name__}.{name}")
+        assert problems == []

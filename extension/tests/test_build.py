@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from course_tracker import build
+from nbcourse import authoring as build
 
 SOLUTION_LINE = "answer = sorted(values, key=lambda v: (-v.score, v.name))"
 HIDDEN_LINE = "assert secret_holdout_accuracy(answer) > 0.75"

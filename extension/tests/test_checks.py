@@ -11,7 +11,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from course_tracker.checks import CheckRunner, CheckSettings, copy_submission, nbgrader_timestamp
+from course_tracker.jobs import CheckRunner, CheckSettings
+from nbcourse.nbgrader import NbgraderCourse, copy_submission, gradebook_up_to_date, nbgrader_timestamp
 
 Api = Callable[..., Any]
 CHECK_DEADLINE = 600.0  # seconds; a real autograde on a busy, shared 2-core machine
@@ -145,18 +146,23 @@ def test_copy_submission_replaces_old_files(tmp_path: Path) -> None:
 
 
 def test_gradebook_freshness_follows_the_source(course_root: Path) -> None:
-    runner = CheckRunner(_settings(course_root))
-    assert runner._gradebook_up_to_date("ps1")  # generate_assignment recorded this very source
+    settings = _settings(course_root)
+    course = NbgraderCourse.load(course_root)
+
+    def up_to_date(assignment: str) -> bool:
+        return gradebook_up_to_date(course, settings.db_url, assignment, settings.notebooks[assignment])
+
+    assert up_to_date("ps1")  # generate_assignment recorded this very source
     source = course_root / "source" / "ps1" / "problem1.ipynb"
     original = source.read_text()
     # A course update changes a hidden test: the gradebook must learn it before grading.
     source.write_text(original.replace("[0, 1, 4, 9, 16]", "[0, 1, 4, 9, 16] and True"))
-    assert not runner._gradebook_up_to_date("ps1")
+    assert not up_to_date("ps1")
     source.write_text(original)
-    assert runner._gradebook_up_to_date("ps1")
+    assert up_to_date("ps1")
     # A notebook the gradebook has never seen.
-    runner.settings.notebooks["ps1"].append("problem2")
-    assert not runner._gradebook_up_to_date("ps1")
-    runner.settings.notebooks["ps1"].remove("problem2")
+    settings.notebooks["ps1"].append("problem2")
+    assert not up_to_date("ps1")
+    settings.notebooks["ps1"].remove("problem2")
     (course_root / "gradebook.db").unlink()
-    assert not runner._gradebook_up_to_date("ps1")
+    assert not up_to_date("ps1")

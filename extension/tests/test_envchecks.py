@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from course_tracker.envchecks import (
+from nbcourse.tracker.envchecks import (
     DataChecker,
     EnvChecker,
     check_dependencies,

@@ -10,8 +10,11 @@ from typing import Any
 
 import pytest
 
-from course_tracker.app import TrackerService
-from course_tracker.config import CourseTracker, CourseTrackerConfigError, read_nbgrader_db_url
+from course_tracker.config import CourseTracker
+from course_tracker.errors import CourseTrackerConfigError
+from course_tracker.service import TrackerService
+from nbcourse.nbgrader import NbgraderConfigError
+from nbcourse.nbgrader import read_db_url as read_nbgrader_db_url
 
 Api = Callable[..., Any]
 
@@ -218,7 +221,7 @@ def test_config_without_a_course_says_how_to_fix(tmp_path: Path, monkeypatch: py
 
 def test_broken_nbgrader_config_is_named(course_root: Path) -> None:
     (course_root / "nbgrader_config.py").write_text("c = get_config()\n1 / 0\n")
-    with pytest.raises(CourseTrackerConfigError, match=re.escape("nbgrader_config.py: division by zero")):
+    with pytest.raises(NbgraderConfigError, match=re.escape("nbgrader_config.py: division by zero")):
         read_nbgrader_db_url(course_root)
 
 

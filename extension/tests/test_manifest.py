@@ -17,15 +17,15 @@ import nbformat
 import pytest
 import yaml
 
-from course_tracker.manifest import (
+from nbcourse.tracker.manifest import (
     SCHEMA_PATH,
     ManifestError,
-    check_against_source,
     load_manifest,
     manifest_json_schema,
     manifest_json_schema_text,
     parse_manifest,
 )
+from nbcourse.tracker.validation import check_against_source
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -590,9 +590,9 @@ def test_unreadable_notebook_is_an_error_not_a_crash(source: Path) -> None:
 
 
 def test_committed_json_schema_is_up_to_date() -> None:
-    assert SCHEMA_PATH.is_file(), "run `uv run python -m course_tracker.manifest` to write it"
+    assert SCHEMA_PATH.is_file(), "run `uv run python -m nbcourse.tracker.manifest` to write it"
     assert SCHEMA_PATH.read_text(encoding="utf-8") == manifest_json_schema_text(), (
-        "schemas/manifest.schema.json is stale: run `uv run python -m course_tracker.manifest`"
+        "schemas/manifest.schema.json is stale: run `uv run python -m nbcourse.tracker.manifest`"
     )
 
 

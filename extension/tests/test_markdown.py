@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from course_tracker.manifest import Manifest, load_manifest, parse_manifest
-from course_tracker.markdown import escape_structural, render_markdown
+from nbcourse.tracker.manifest import Manifest, load_manifest, parse_manifest
+from nbcourse.tracker.markdown import escape_structural, render_markdown
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,14 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from course_tracker.config import read_nbgrader_db_url
-from course_tracker.results import (
-    FeedbackParseError,
-    FeedbackSource,
-    GradebookSource,
-    ResultsReader,
-    parse_feedback_html,
-)
+from nbcourse.nbgrader import FeedbackParseError, parse_feedback_html
+from nbcourse.nbgrader import read_db_url as read_nbgrader_db_url
+from nbcourse.tracker.results import FeedbackSource, GradebookSource, ResultsReader
 
 # The fixture course's names (see conftest.py).
 ASSIGNMENT, NOTEBOOK, STUDENT = "ps1", "problem1", "learner"

@@ -10,19 +10,14 @@ from typing import Any
 
 import pytest
 
-from course_tracker.config import read_nbgrader_db_url
-from course_tracker.envchecks import EnvChecker
-from course_tracker.manifest import Item, load_manifest, parse_manifest
-from course_tracker.results import NotebookCache, ResultsReader
-from course_tracker.states import (
-    StateInputs,
-    compute_states,
-    derived_order,
-    item_def,
-    sections_json,
-    summary,
-)
-from course_tracker.store import StoredItem
+from nbcourse.nbgrader import read_db_url as read_nbgrader_db_url
+from nbcourse.tracker.envchecks import EnvChecker
+from nbcourse.tracker.manifest import Item, load_manifest, parse_manifest
+from nbcourse.tracker.notebooks import NotebookCache
+from nbcourse.tracker.results import ResultsReader
+from nbcourse.tracker.states import StateInputs, compute_states, derived_order, summary
+from nbcourse.tracker.store import StoredItem
+from nbcourse.tracker.wire import item_def, sections_json
 
 
 def states_for(

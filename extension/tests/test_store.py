@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from course_tracker.store import EMPTY, SCHEMA_VERSION, Conflict, Store, StoreError
+from nbcourse.tracker.store import EMPTY, SCHEMA_VERSION, Conflict, Store, StoreError
 
 COURSE = "fixture-course"
 

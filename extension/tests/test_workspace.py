@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from course_tracker.workspace import sync_workspace
+from nbcourse.authoring import sync_workspace
 
 
 @pytest.fixture

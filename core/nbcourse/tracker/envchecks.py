@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .manifest import DataSpec
+
 CheckResult = tuple[bool, str]
 
 
@@ -63,13 +65,16 @@ def check_workspace(workspace_dir: Path) -> CheckResult:
 
 
 class DataChecker:
-    """Verify `data/SHA256SUMS`, hashing each file only when its (size, mtime) changes.
+    """Verify a data folder's checksum file, hashing each file only when its (size, mtime) changes.
 
     Hashing the course's data takes seconds; the tracker is read every few seconds. The cache
     keeps a read at a few stat() calls while still noticing an edited or regenerated file.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, checksums: str = DataSpec().checksums, regenerate: str | None = None) -> None:
+        self.checksums = checksums
+        # What to tell the learner when the data is wrong.
+        self.regenerate = regenerate or "regenerate the course data"
         self._hashes: dict[Path, tuple[tuple[int, int], str]] = {}
 
     def _sha256(self, path: Path) -> str:
@@ -87,7 +92,7 @@ class DataChecker:
         return value
 
     def check(self, data_dir: Path) -> CheckResult:
-        sums = data_dir / "SHA256SUMS"
+        sums = data_dir / self.checksums
         try:
             lines = sums.read_text(encoding="utf-8").splitlines()
         except OSError:
@@ -113,18 +118,20 @@ class DataChecker:
             if missing:
                 problems.append("missing: " + ", ".join(missing[:5]) + ("…" if len(missing) > 5 else ""))
             if changed:
-                problems.append("differs from SHA256SUMS: " + ", ".join(changed[:5]))
-            return False, "; ".join(problems) + " (regenerate with data/generate_dataset.py)"
+                problems.append(f"differs from {self.checksums}: " + ", ".join(changed[:5]))
+            return False, "; ".join(problems) + f" ({self.regenerate})"
         return True, f"{len(expected)} files verified"
 
 
 class EnvChecker:
     """Run the manifest's env checks for one course."""
 
-    def __init__(self, course_root: Path, workspace_dir: Path) -> None:
+    def __init__(self, course_root: Path, workspace_dir: Path, data: DataSpec | None = None) -> None:
         self.course_root = course_root
         self.workspace_dir = workspace_dir
-        self.data = DataChecker()
+        self.data_spec = data or DataSpec()
+        regenerate = f"regenerate with {self.data_spec.generator}" if self.data_spec.generator else None
+        self.data = DataChecker(self.data_spec.checksums, regenerate)
 
     def run(self, check: str, args: Mapping[str, Any] | None = None) -> CheckResult:
         args = dict(args or {})
@@ -138,7 +145,7 @@ class EnvChecker:
                 return False, "args.modules must be a list of module names"
             return check_dependencies(modules)
         if check == "data":
-            return self.data.check(self.course_root / "data")
+            return self.data.check(self.course_root / self.data_spec.dir)
         if check == "workspace":
             return check_workspace(self.workspace_dir)
         return False, f"unknown env check {check!r}"

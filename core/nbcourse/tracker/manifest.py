@@ -1,15 +1,16 @@
-"""The course manifest (`course.yaml`): its schema, its validation, and its check against `source/`.
+"""The course manifest (`course.yaml`): its schema and its validation.
 
 The manifest lists the course's nbgrader assignments and every item of the progress tracker, with
 how each item is satisfied (see docs/architecture.md, "Manifest", and docs/manifest.md). Everything
 else in the extension trusts a `Manifest` object, so this module refuses anything doubtful with a
 `ManifestError` that names the file and the path of the bad field, e.g.::
 
-    course.yaml: sections[3].groups[0].items[1] (id m1.core.ran_all): auto.notebook '01_core' is
-    not a notebook of assignment m1_data_engineering (notebooks: 01_data_engineering, ...)
+    course.yaml: sections[3].groups[0].items[1] (id unit1.core.ran_all): auto.notebook 'core' is
+    not a notebook of assignment unit1 (notebooks: intro, exercises, ...)
 
-Run `python -m course_tracker.manifest` to regenerate the JSON Schema that editors use to
-validate course.yaml (`schemas/manifest.schema.json`).
+Run `python -m nbcourse.tracker.manifest` to regenerate the JSON Schema that editors use to
+validate course.yaml (`schemas/manifest.schema.json`). `check_against_source` (validation.py)
+checks the manifest against the course's notebooks.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,6 +30,7 @@ _ID_RE = re.compile(ID_PATTERN)
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "manifest.schema.json"
+MANIFEST_FILE = "course.yaml"
 
 AutoRule = Literal["cells", "all_cells", "score", "answered", "opened"]
 ItemKind = Literal["auto", "env", "self", "choice", "text", "derived"]
@@ -37,6 +38,15 @@ ItemKind = Literal["auto", "env", "self", "choice", "text", "derived"]
 
 class ManifestError(ValueError):
     """course.yaml is unreadable or malformed; the message names the file and the bad field."""
+
+
+def find_course_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` that holds a course.yaml, or None."""
+    start = Path(start).resolve()
+    for folder in [start, *start.parents]:
+        if (folder / MANIFEST_FILE).is_file():
+            return folder
+    return None
 
 
 class _Strict(BaseModel):
@@ -160,12 +170,12 @@ class DerivedSpec(_Strict):
         needed = {
             "count": {"of"},
             "count_groups": {"groups"},
-            "threshold": {"source", "at_least", "then", "else_"},
-            "level": {"source", "levels"},
+            "threshold": {"source", "at_least", "then", "else_"},  # layering: field names
+            "level": {"source", "levels"},  # layering: field names
         }[self.rule]
         present = {
             name
-            for name in ("of", "groups", "source", "at_least", "then", "else_", "levels")
+            for name in ("of", "groups", "source", "at_least", "then", "else_", "levels")  # layering: fields
             if getattr(self, name) not in (None, [])
         }
         missing = sorted(n.rstrip("_") for n in needed - present)
@@ -310,6 +320,42 @@ class Section(_Strict):
     _check_ids = field_validator("id")(_check_id)
 
 
+# --- The course's environment ------------------------------------------------------------------
+# Course facts the library's environment checks and the `course` CLI need, so no course name or
+# file is ever written into library code.
+
+
+def _relative_path(value: str) -> str:
+    path = Path(value)
+    if not value or path.is_absolute() or ".." in path.parts:
+        raise ValueError(f"{value!r} must be a path relative to the course root, inside it")
+    return value
+
+
+class DataSpec(_Strict):
+    """Where the course data lives and how it is made and verified."""
+
+    dir: str = Field("data", description="The data folder, relative to the course root.")
+    checksums: str = Field(
+        "SHA256SUMS",
+        description="A `sha256sum`-format file in the data folder; the `data` check verifies it.",
+    )
+    generator: str | None = Field(
+        None,
+        description="A Python script (relative to the course root) that writes the data; "
+        "`<script> --verify` must exit 0 when the data matches the checksums. `course setup` runs it.",
+    )
+
+    @field_validator("dir", "checksums", "generator")
+    @classmethod
+    def _paths(cls, value: str | None) -> str | None:
+        return value if value is None else _relative_path(value)
+
+
+class Environment(_Strict):
+    data: DataSpec = DataSpec()
+
+
 _TEMPLATE_REF = re.compile(r"\{item:([^}]*)\}")
 
 
@@ -322,6 +368,7 @@ class Manifest(_Strict):
     assignments: list[Assignment]
     sections: list[Section]
     footer: str | None = Field(None, description="Fixed Markdown written at the end of the Markdown export.")
+    environment: Environment = Environment()
 
     @field_validator("course_id")
     @classmethod
@@ -562,146 +609,6 @@ def _format_loc(parts: Sequence[Any]) -> str:
     return text
 
 
-# --- Checking against source/ -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SourceIssue:
-    item_id: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.item_id}: {self.message}"
-
-
-@dataclass
-class SourceReport:
-    """Result of `check_against_source`.
-
-    pending: auto items whose assignment folder does not exist yet (a module still to be written);
-    errors: auto items that point at something missing or of the wrong kind in an existing one.
-    """
-
-    pending: list[SourceIssue] = field(default_factory=list)
-    errors: list[SourceIssue] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-@dataclass(frozen=True)
-class _GradeCell:
-    grade_id: str
-    autograded_test: bool  # grade and not solution: a test cell nbgrader scores automatically
-    manual_answer: bool  # grade and solution: an answer cell a human grades
-    points: float
-
-
-def _read_grade_cells(notebook_path: Path) -> dict[str, _GradeCell]:
-    """Grade cells of an nbgrader notebook by grade_id. Raises ValueError on unreadable JSON."""
-    try:
-        notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"cannot read {notebook_path}: {error}") from None
-    cells: dict[str, _GradeCell] = {}
-    for cell in notebook.get("cells", []) if isinstance(notebook, dict) else []:
-        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
-        grade_id = meta.get("grade_id")
-        # Graded cells and manually graded tasks carry points; plain solution cells do not.
-        if not grade_id or not (meta.get("grade") or meta.get("task")):
-            continue
-        graded, solution = bool(meta.get("grade")), bool(meta.get("solution"))
-        cells[grade_id] = _GradeCell(
-            grade_id=grade_id,
-            autograded_test=graded and not solution and cell.get("cell_type") == "code",
-            # A task cell is graded by a human too, but holds instructions, not an answer.
-            manual_answer=graded and solution,
-            points=float(meta.get("points") or 0),
-        )
-    return cells
-
-
-def check_against_source(manifest: Manifest, source_dir: Path) -> SourceReport:
-    """Check that every `auto` item points at real notebooks and grade cells under source_dir.
-
-    source_dir is the course's `source/` folder (one subfolder per assignment).
-    """
-    source_dir = Path(source_dir)
-    report = SourceReport()
-    cache: dict[Path, dict[str, _GradeCell] | str] = {}
-    for item in manifest.iter_items():
-        if item.auto is None:
-            continue
-        auto = item.auto
-        folder = source_dir / auto.assignment
-        if not folder.is_dir():
-            report.pending.append(SourceIssue(item.id, f"assignment folder {folder} does not exist yet"))
-            continue
-        notebook_path = folder / f"{auto.notebook}.ipynb"
-        if not notebook_path.is_file():
-            report.errors.append(SourceIssue(item.id, f"notebook {notebook_path} does not exist"))
-            continue
-        if notebook_path not in cache:
-            try:
-                cache[notebook_path] = _read_grade_cells(notebook_path)
-            except ValueError as error:
-                cache[notebook_path] = str(error)
-        cells = cache[notebook_path]
-        if isinstance(cells, str):
-            report.errors.append(SourceIssue(item.id, cells))
-            continue
-        for message in _rule_problems(auto, cells, notebook_path):
-            report.errors.append(SourceIssue(item.id, message))
-    return report
-
-
-def _rule_problems(auto: AutoSpec, cells: Mapping[str, _GradeCell], where: Path) -> list[str]:
-    tests = sorted(c.grade_id for c in cells.values() if c.autograded_test)
-    answers = sorted(c.grade_id for c in cells.values() if c.manual_answer)
-    problems = []
-    if auto.rule == "cells":
-        for grade_id in auto.cells:
-            if grade_id not in cells:
-                problems.append(
-                    f"grade cell {grade_id!r} not found in {where} "
-                    f"(autograded test cells: {', '.join(tests) or 'none'})"
-                )
-            elif not cells[grade_id].autograded_test:
-                what = (
-                    "a manually graded answer (use rule 'answered')"
-                    if cells[grade_id].manual_answer
-                    else "a manually graded task"
-                )
-                problems.append(
-                    f"rule 'cells' needs autograded test cells, but {grade_id!r} in {where} is {what}"
-                )
-    elif auto.rule == "answered":
-        for grade_id in auto.cells:
-            if grade_id not in cells:
-                problems.append(
-                    f"answer cell {grade_id!r} not found in {where} "
-                    f"(manually graded answer cells: {', '.join(answers) or 'none'})"
-                )
-            elif not cells[grade_id].manual_answer:
-                what = (
-                    "an autograded test cell (use rule 'cells')"
-                    if cells[grade_id].autograded_test
-                    else "a manually graded task, which holds no answer"
-                )
-                problems.append(
-                    f"rule 'answered' needs manually graded answer cells, but {grade_id!r} in "
-                    f"{where} is {what}"
-                )
-    elif auto.rule == "all_cells" and not tests:
-        problems.append(f"rule 'all_cells' but {where} has no autograded test cells")
-    elif auto.rule == "score":
-        total = sum(c.points for c in cells.values())
-        if auto.min_score is not None and auto.min_score > total:
-            problems.append(f"min_score {auto.min_score:g} is more than the {total:g} points of {where}")
-    return problems
-
-
 # --- JSON Schema ---------------------------------------------------------------------------------
 
 
@@ -710,7 +617,7 @@ def manifest_json_schema() -> dict[str, Any]:
     schema = Manifest.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$comment"] = (
-        "Generated by `python -m course_tracker.manifest` from course_tracker/manifest.py; "
+        "Generated by `python -m nbcourse.tracker.manifest` from nbcourse/tracker/manifest.py; "
         "do not edit by hand. Cross-item rules (unique ids, references) are checked by the loader."
     )
     return schema

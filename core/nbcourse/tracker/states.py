@@ -7,22 +7,18 @@ results (gradebook or fetched feedback), the learner's workspace notebooks, and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
+from ..nbgrader import NbgraderCourse, NotebookGrade, cell_text, cells_by_grade_id, test_cell_ids
 from .envchecks import EnvChecker
 from .manifest import Item, Manifest
-from .results import (
-    NotebookCache,
-    NotebookGrade,
-    Results,
-    cells_by_grade_id,
-    test_cell_ids,
-)
+from .notebooks import NotebookCache
+from .results import Results
 from .store import EMPTY, StoredItem
+from .wire import feedback_url
 
 ItemState = dict[str, Any]
 
@@ -39,6 +35,13 @@ class StateInputs:
     workspace_dir: Path
     notebooks: NotebookCache
     server_root: Path | None = None
+    # The course's nbgrader folders; loaded from course_root when not given.
+    nbgrader: NbgraderCourse | None = None
+
+    def course(self) -> NbgraderCourse:
+        if self.nbgrader is None:
+            self.nbgrader = NbgraderCourse.load(self.course_root)
+        return self.nbgrader
 
 
 def _num(value: float) -> str:
@@ -51,21 +54,11 @@ def _iso(grade: NotebookGrade) -> str | None:
     return grade.submitted.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def feedback_url(assignment: str, notebook: str) -> str:
-    """The feedback handler's URL for one notebook, relative to the server's base url."""
-    return f"course-tracker/feedback/{quote(assignment)}/{quote(notebook)}"
-
-
 # ---- the learner's own notebooks -----------------------------------------------------------------
 
 
 def _has_error(cell: Any) -> bool:
     return any(out.get("output_type") == "error" for out in cell.get("outputs", []))
-
-
-def _cell_text(cell: Any) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def self_check_passed(nb: Any, grade_ids: list[str]) -> bool:
@@ -124,6 +117,7 @@ class AutoEvaluator:
             # a graded submission was worked on, even if the learner later cleared their outputs
             state["satisfied"] = opened or grade is not None
             state["status"] = "graded" if grade else ("self_check_passed" if opened else "not_attempted")
+            # layering: "submitted" is words for the learner here, not a folder
             state["detail"] = "cells run" if opened else ("submitted" if grade else "no cell run yet")
             return self._with_grade_links(state, grade)
 
@@ -190,7 +184,7 @@ class AutoEvaluator:
         )
         answers_nb = submitted_nb if submitted_nb is not None else ws_nb
         release_nb = self.inputs.notebooks.read(
-            self.inputs.course_root / "release" / spec.assignment / f"{spec.notebook}.ipynb"
+            self.inputs.course().release_dir(spec.assignment) / f"{spec.notebook}.ipynb"
         )
         stubs = cells_by_grade_id(release_nb) if release_nb is not None else {}
         answers = cells_by_grade_id(answers_nb) if answers_nb is not None else {}
@@ -200,8 +194,8 @@ class AutoEvaluator:
             cell = answers.get(grade_id)
             if cell is None:
                 continue
-            text = _cell_text(cell).strip()
-            stub = _cell_text(stubs[grade_id]).strip() if grade_id in stubs else None
+            text = cell_text(cell).strip()
+            stub = cell_text(stubs[grade_id]).strip() if grade_id in stubs else None
             if text and text != stub:
                 written += 1
         state["satisfied"] = bool(ids) and written == len(ids)
@@ -324,10 +318,29 @@ def _derived_state(item: Item, states: Mapping[str, ItemState], counts: dict[str
 # ---- everything ----------------------------------------------------------------------------------
 
 
-def compute_states(inputs: StateInputs) -> dict[str, ItemState]:
-    """Every item's state, keyed by item id, in manifest order."""
+def required_items(manifest: Manifest, item_ids: Iterable[str]) -> set[str]:
+    """`item_ids` and every item their derived rules read, transitively: what computing their
+    states needs (an edited checkbox needs only itself; a derived count needs what it counts)."""
+    needed: set[str] = set()
+    todo = list(item_ids)
+    while todo:
+        item_id = todo.pop()
+        if item_id in needed:
+            continue
+        needed.add(item_id)
+        item = manifest.item(item_id)
+        if item.kind == "derived":
+            todo.extend(_dependencies(item))
+    return needed
+
+
+def compute_states(inputs: StateInputs, only: Iterable[str] | None = None) -> dict[str, ItemState]:
+    """Every item's state (or those of `only` and what they need), keyed by id, in manifest order."""
     auto = AutoEvaluator(inputs)
     items = list(inputs.manifest.iter_items())
+    if only is not None:
+        needed = required_items(inputs.manifest, only)
+        items = [item for item in items if item.id in needed]
     states: dict[str, ItemState] = {}
     evaluators: dict[str, Callable[[Item], ItemState]] = {
         "auto": auto.evaluate,
@@ -364,30 +377,3 @@ def summary(manifest: Manifest, states: Mapping[str, ItemState]) -> dict[str, in
         "satisfied": sum(1 for i in counted if states.get(i, {}).get("satisfied")),
         "total": len(counted),
     }
-
-
-def item_def(item: Item) -> dict[str, Any]:
-    """The `ItemDef` wire shape of one manifest item."""
-    out: dict[str, Any] = {"id": item.id, "kind": item.kind, "text": item.text}
-    if item.kind == "choice":
-        out["options"] = list(item.options or [])
-    if item.kind == "text":
-        out["multiline"] = bool(item.multiline)
-    if item.kind == "auto":
-        out["assignment"] = item.auto.assignment
-        out["notebook"] = item.auto.notebook
-    return out
-
-
-def sections_json(manifest: Manifest) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": section.id,
-            "title": section.title,
-            "groups": [
-                {"id": group.id, "title": group.title, "items": [item_def(i) for i in group.items]}
-                for group in section.groups
-            ],
-        }
-        for section in manifest.sections
-    ]

@@ -1,76 +1,19 @@
-"""REST handlers under `<base_url>/course-tracker/` (contract: docs/architecture.md).
+"""The learner's REST handlers under `<base_url>/course-tracker/` (contract: docs/architecture.md).
 
-Every HTTP method is `@tornado.web.authenticated`: the tracker shows a learner's grades and
-writes their answers, so it must never answer a request without a logged-in user.
-`tests/test_auth.py` fails the build if a method here lacks the decorator.
+Each learner's server serves only that learner: every answer is about `CourseTracker.student_id`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
 
 import tornado.web
-from jupyter_server.base.handlers import APIHandler
-from jupyter_server.utils import url_path_join
 
-from .app import BadRequest, NotFound, TrackerService
-from .store import Conflict
+from nbcourse.tracker.store import Conflict
+from nbcourse.tracker.wire import FEEDBACK_ROUTE
 
-NAMESPACE = "course-tracker"
-T = TypeVar("T")
-
-
-class TrackerAPIHandler(APIHandler):
-    """Shared plumbing: the service, JSON bodies, and errors as `{"message": ...}`."""
-
-    service: TrackerService
-
-    def initialize(self, service: TrackerService) -> None:
-        self.service = service
-
-    def send_json(self, data: Any, status: int = 200) -> None:
-        self.set_status(status)
-        # APIHandler.finish sets the Content-Type itself; it must be told which one.
-        self.finish(
-            json.dumps(data, ensure_ascii=False), set_content_type="application/json; charset=utf-8"
-        )
-
-    def send_error_json(self, status: int, message: str, **extra: Any) -> None:
-        self.send_json({"message": message, **extra}, status)
-
-    def json_body(self) -> dict[str, Any]:
-        """The request body as a JSON object; BadRequest names what is wrong with it."""
-        raw = self.request.body
-        if not raw:
-            raise BadRequest("the request needs a JSON body")
-        try:
-            body = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BadRequest(f"the body is not valid JSON: {exc}") from None
-        if not isinstance(body, dict):
-            raise BadRequest(f"the body must be a JSON object, got {type(body).__name__}")
-        return body
-
-    async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run service work in a worker thread, so a slow disk or gradebook read never stalls
-        the server's event loop (kernels, file saves, other users' requests)."""
-        return await asyncio.to_thread(self.service.locked, fn, *args)
-
-    async def run(self, action: Callable[[], Awaitable[None]]) -> None:
-        """Await `action()` and turn the service's exceptions into the contract's error answers."""
-        try:
-            await action()
-        except BadRequest as exc:
-            self.send_error_json(400, str(exc))
-        except NotFound as exc:
-            self.send_error_json(404, str(exc))
-        except Exception as exc:
-            # Configuration, manifest or store faults: say what broke instead of a bare 500.
-            self.log.exception("course tracker: %s %s failed", self.request.method, self.request.path)
-            self.send_error_json(500, f"{type(exc).__name__}: {exc}")
+from ..errors import BadRequest
+from .base import TrackerAPIHandler
 
 
 class TrackerHandler(TrackerAPIHandler):
@@ -112,8 +55,9 @@ class ChecksHandler(TrackerAPIHandler):
             assignment = body.get("assignment")
             if not isinstance(assignment, str) or not assignment:
                 raise BadRequest("the body needs 'assignment': an assignment id string")
-            # On the event loop: starting a check schedules an asyncio task.
-            check, _created = self.service.start_check(assignment)
+            # In a worker thread: finding the assignment takes the service lock, which a slow
+            # gradebook read may hold; the grading itself runs in a thread of the job registry.
+            check, _created = await self.call(self.service.start_check, assignment)
             # A second POST while a check runs gets the running one: same answer, same status.
             self.send_json(check.to_json(), 202)
 
@@ -124,6 +68,7 @@ class CheckHandler(TrackerAPIHandler):
     @tornado.web.authenticated
     async def get(self, check_id: str) -> None:
         async def action() -> None:
+            # Lock-free lookup in the job registry: fine on the event loop.
             self.send_json(self.service.get_check(check_id).to_json())
 
         await self.run(action)
@@ -156,19 +101,12 @@ class FeedbackHandler(TrackerAPIHandler):
 
 _SEGMENT = r"([^/]+)"
 
+# (pattern below <base_url>/course-tracker/, handler)
 HANDLERS: list[tuple[str, type[TrackerAPIHandler]]] = [
     ("tracker", TrackerHandler),
     (f"items/{_SEGMENT}", ItemHandler),
     ("checks", ChecksHandler),
     (f"checks/{_SEGMENT}", CheckHandler),
     ("export", ExportHandler),
-    (f"feedback/{_SEGMENT}/{_SEGMENT}", FeedbackHandler),
+    (f"{FEEDBACK_ROUTE}/{_SEGMENT}/{_SEGMENT}", FeedbackHandler),
 ]
-
-
-def routes(base_url: str, service: TrackerService) -> list[tuple[str, type, dict[str, Any]]]:
-    """Tornado routes for every handler, bound to one service."""
-    return [
-        (url_path_join(base_url, NAMESPACE, pattern), handler, {"service": service})
-        for pattern, handler in HANDLERS
-    ]
