@@ -1,0 +1,630 @@
+"""Trusted functions for hidden tests, and the grader's view of whether a student tampered with them.
+
+A hidden test runs in the student's own kernel, after the student's code. Whatever that code
+replaced, the test would call: a no-op `pd.testing.assert_frame_equal`, an `np.allclose` that
+always says yes, a `time.perf_counter` that hides time, an IPython that shows no tracebacks, an
+import hook that hands the test a fake module. So:
+
+* `install` runs in the kernel process before any student code (from `sandbox.child_setup`): it
+  snapshots the functions, classes, module attributes and interpreter hooks tests rely on, adds
+  the shell's own (IPython's traceback, display and transformer machinery, the kernel's message
+  handlers) as soon as the shell exists, and installs the first audit hook, which refuses any
+  further audit hook and keeps the instructor-only files closed outside hidden tests.
+* Around each autograded test cell the grader evaluates `before_expr`/`after_expr` as *silent*
+  user expressions (no history, no events, no outputs). `before_test` puts back everything the
+  student changed (and says what), hides student names that shadow builtins or trusted modules,
+  clears trace/profile hooks and opens the instructor files; `after_test` closes them, checks
+  nothing was changed *during* the test, puts the student's names back and scrubs the test's
+  source from the input history, `In`/`_ih`/`_i*`, linecache and IPython's compiler cache.
+* `judge` (in the grader, outside the kernel) decides: a test cell whose guard did not answer
+  with the grader's token, whose kernel reply status was "error", or during which a trusted
+  function was replaced, scores 0; every detection is a flag for review.
+
+What a determined student can still do is in the README ("What the grading sandbox guarantees"):
+this is all in-process, so code that knows this module can find its snapshots (gc, closures) or
+use ctypes, and answer the guard with the token it sees in the user expression.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import json
+import linecache
+import os
+import secrets
+import sys
+import types
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+EXPR_KEY = "nbcourse"
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+HIDDEN_END = "### END HIDDEN TESTS"
+REDACTED = "[hidden test line removed]"
+
+# Module attributes hidden tests rely on (every public function/class of these modules).
+TRUSTED_MODULES = (
+    "builtins", "time", "math", "json", "os", "os.path", "io", "pathlib", "tempfile", "random", "re",
+    "importlib", "unittest.mock", "numpy", "numpy.testing", "numpy.linalg", "numpy.random", "pandas",
+    "pandas.testing", "pandas.api.types", "polars", "polars.testing", "sklearn.base", "sklearn.metrics",
+    "sklearn.utils.validation", "pandera", "pandera.pandas",
+)
+# Methods of classes hidden tests rely on or the kernel grades with: "module:Class.attr".
+TRUSTED_METHODS = (
+    "IPython.core.interactiveshell:InteractiveShell.run_cell",
+    "IPython.core.interactiveshell:InteractiveShell.run_cell_async",
+    "IPython.core.interactiveshell:InteractiveShell.run_code",
+    "IPython.core.interactiveshell:InteractiveShell.run_ast_nodes",
+    "IPython.core.interactiveshell:InteractiveShell.transform_cell",
+    "IPython.core.interactiveshell:InteractiveShell.showtraceback",
+    "IPython.core.interactiveshell:InteractiveShell._showtraceback",
+    "IPython.core.interactiveshell:InteractiveShell.showsyntaxerror",
+    "IPython.core.interactiveshell:InteractiveShell.set_custom_exc",
+    "IPython.core.interactiveshell:InteractiveShell.user_expressions",
+    "IPython.core.displayhook:DisplayHook.__call__",
+    "IPython.core.displayhook:DisplayHook.write_format_data",
+    "IPython.core.displaypub:DisplayPublisher.publish",
+    "ipykernel.zmqshell:ZMQInteractiveShell._showtraceback",
+    "ipykernel.zmqshell:ZMQDisplayPublisher.publish",
+    "ipykernel.displayhook:ZMQShellDisplayHook.write_format_data",
+    "ipykernel.displayhook:ZMQShellDisplayHook.finish_displayhook",
+    "ipykernel.ipkernel:IPythonKernel.do_execute",
+    "ipykernel.kernelbase:Kernel.execute_request",
+    "ipykernel.kernelbase:Kernel.send_response",
+    "ipykernel.iostream:OutStream.write",
+    "jupyter_client.session:Session.send",
+    "jupyter_client.session:Session.serialize",
+    "pandas.core.frame:DataFrame.equals",
+    "pandas.core.series:Series.equals",
+    "polars.dataframe.frame:DataFrame.equals",
+)
+# Shell instance attributes a student may override per instance (setting one shadows the class's).
+SHELL_METHODS = (
+    "run_cell", "run_cell_async", "run_code", "run_ast_nodes", "transform_cell", "showtraceback",
+    "_showtraceback", "showsyntaxerror", "user_expressions", "should_run_async", "get_exception_only",
+)
+# Names a hidden test may use from the notebook's namespace that must be the real modules.
+MODULE_ALIASES = {"np": "numpy", "pd": "pandas", "pl": "polars", "pa": "pandera.pandas", "time": "time",
+                  "json": "json", "os": "os", "math": "math", "plt": "matplotlib.pyplot"}
+
+
+@dataclass
+class _State:
+    modules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    module_objects: dict[str, types.ModuleType] = field(default_factory=dict)
+    methods: dict[str, Any] = field(default_factory=dict)
+    sys_hooks: dict[str, Any] = field(default_factory=dict)
+    meta_path: list[Any] = field(default_factory=list)
+    path_hooks: list[Any] = field(default_factory=list)
+    shell: Any = None
+    kernel: Any = None
+    shell_state: dict[str, Any] = field(default_factory=dict)
+    keys: dict[str, bytes] = field(default_factory=dict)
+    keys_target: str | None = None
+    window: bool = False
+    in_guard: bool = False
+    flags: list[str] = field(default_factory=list)
+    test_files: set[str] = field(default_factory=set)  # code compiled while a hidden test ran
+    student_files: set[str] = field(default_factory=set)  # everything else compiled in the kernel
+    shadowed: dict[str, Any] = field(default_factory=dict)
+    linecache_keys: set[str] = field(default_factory=set)
+    filename_map: set[Any] = field(default_factory=set)
+    history_len: int = 0
+
+
+_state: _State | None = None
+
+
+# ---- in the kernel: snapshots -------------------------------------------------------------------
+
+
+def _resolve(spec: str) -> tuple[Any, str] | None:
+    module_name, _, path = spec.partition(":")
+    module = sys.modules.get(module_name)
+    if module is None:
+        return None
+    owner: Any = module
+    *parents, attr = path.split(".")
+    for name in parents:
+        owner = getattr(owner, name, None)
+        if owner is None:
+            return None
+    return owner, attr
+
+
+def _snapshot_module(state: _State, name: str) -> None:
+    module = sys.modules.get(name)
+    if module is None or name in state.modules:
+        return
+    state.module_objects[name] = module
+    if name == "builtins":
+        # Only builtin functions and types: IPython swaps exit/quit/get_ipython in and out itself.
+        state.modules[name] = {
+            k: v for k, v in vars(module).items()
+            if not k.startswith("_") and isinstance(v, (type, types.BuiltinFunctionType))
+        }
+        return
+    state.modules[name] = {
+        k: v for k, v in vars(module).items()
+        if not k.startswith("__") and (callable(v) or isinstance(v, types.ModuleType))
+    }
+
+
+def _snapshot(state: _State) -> None:
+    for name in TRUSTED_MODULES:
+        _snapshot_module(state, name)
+    for spec in TRUSTED_METHODS:
+        found = _resolve(spec)
+        if found is not None and spec not in state.methods:
+            owner, attr = found
+            if attr in vars(owner):
+                state.methods[spec] = vars(owner)[attr]
+    state.meta_path = list(sys.meta_path)
+    state.path_hooks = list(sys.path_hooks)
+
+
+def _snapshot_shell(state: _State, shell: Any, kernel: Any) -> None:
+    """The shell's own machinery, captured when the kernel has made it (before any cell runs)."""
+    state.shell, state.kernel = shell, kernel
+    # No student code has run yet: take everything again, as the started kernel has it.
+    state.modules.clear()
+    state.module_objects.clear()
+    state.methods.clear()
+    _snapshot(state)
+    manager = shell.input_transformer_manager
+    state.shell_state = {
+        "custom_exceptions": shell.custom_exceptions,
+        "CustomTB": shell.CustomTB,
+        "InteractiveTB": shell.InteractiveTB,
+        "SyntaxTB": shell.SyntaxTB,
+        "displayhook": shell.displayhook,
+        "display_pub": shell.display_pub,
+        "input_transformers_post": list(shell.input_transformers_post),
+        "ast_transformers": list(shell.ast_transformers),
+        "cleanup_transforms": list(manager.cleanup_transforms),
+        "line_transforms": list(manager.line_transforms),
+        "token_transformers": list(manager.token_transformers),
+        "events": {name: list(cbs) for name, cbs in shell.events.callbacks.items()},
+        "shell_handlers": dict(getattr(kernel, "shell_handlers", {})),
+        "session_send": getattr(kernel.session, "send", None),
+        "sys.displayhook": sys.displayhook,
+        "sys.excepthook": sys.excepthook,
+        "sys.stdout": sys.stdout,
+        "sys.stderr": sys.stderr,
+    }
+
+
+def install(keys: dict[str, bytes] | None = None, keys_target: str | None = None) -> None:
+    """Snapshot the trusted functions and install the guarding audit hook (first thing in a kernel)."""
+    global _state
+    state = _State(keys=dict(keys or {}), keys_target=keys_target)
+    _snapshot(state)
+    _state = state
+    _hook_kernel_start(state)
+    sys.addaudithook(_make_audit_hook(state))
+
+
+def _hook_kernel_start(state: _State) -> None:
+    """Capture the shell as soon as IPKernelApp has made it, before the first cell."""
+    try:
+        from ipykernel.kernelapp import IPKernelApp
+    except ImportError:
+        return
+    original = IPKernelApp.init_kernel
+
+    def init_kernel(app: Any) -> None:
+        original(app)
+        _snapshot_shell(state, app.kernel.shell, app.kernel)
+        IPKernelApp.init_kernel = original
+
+    IPKernelApp.init_kernel = init_kernel
+
+
+def _student_frame(frame: Any, state: _State) -> bool:
+    """Is any frame on this stack code the student wrote (a cell or exec'd text)?"""
+    trusted = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(__file__)})
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename in state.student_files:
+            return True
+        if not filename.startswith(("<frozen", *trusted)) and filename not in state.test_files:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _make_audit_hook(state: _State) -> Any:
+    keys_target = os.path.realpath(state.keys_target) if state.keys_target else None
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if event == "sys.addaudithook":
+            state.flags.append("tried to install an audit hook (blocked)")
+            raise RuntimeError("audit hooks are not allowed while grading")
+        if event in ("compile", "code.__new__"):
+            filename = args[1] if len(args) > 1 else None
+            if isinstance(filename, (str, bytes)) and not state.in_guard:
+                (state.test_files if state.window else state.student_files).add(os.fsdecode(filename))
+            return
+        if event == "open" and keys_target and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            try:
+                path = os.path.realpath(os.fsdecode(args[0]))
+            except (TypeError, ValueError):
+                return
+            if path == keys_target or path.startswith(keys_target + os.sep):
+                if not state.window or _student_frame(sys._getframe(1), state):
+                    state.flags.append("tried to read the instructor-only files (refused)")
+                    raise PermissionError(13, "instructor-only file", path)
+        elif event in ("sys.settrace", "sys.setprofile") and not state.in_guard:
+            state.flags.append(f"called {event}")
+
+    return hook
+
+
+# ---- in the kernel: around each test cell --------------------------------------------------------
+
+
+def _restore(state: _State) -> list[str]:
+    """Put back every trusted object the student changed; what was changed."""
+    changed: list[str] = []
+    for name, attrs in state.modules.items():
+        module = state.module_objects[name]
+        if sys.modules.get(name) is not module:
+            changed.append(f"sys.modules[{name!r}]")
+            sys.modules[name] = module
+        current = vars(module)
+        for attr, value in attrs.items():
+            if current.get(attr, _MISSING) is not value:
+                changed.append(f"{name}.{attr}")
+                setattr(module, attr, value)
+    for spec, value in state.methods.items():
+        found = _resolve(spec)
+        if found is None:
+            continue
+        owner, attr = found
+        if vars(owner).get(attr, _MISSING) is not value:
+            changed.append(spec.split(":")[1])
+            setattr(owner, attr, value)
+    added = [f for f in sys.meta_path if f not in state.meta_path and _defined_by_student(f, state)]
+    for finder in added:
+        changed.append(f"sys.meta_path += {type(finder).__name__}")
+        sys.meta_path.remove(finder)
+    for hook in [h for h in sys.path_hooks if h not in state.path_hooks and _defined_by_student(h, state)]:
+        changed.append("sys.path_hooks")
+        sys.path_hooks.remove(hook)
+    shell = state.shell
+    if shell is not None:
+        changed += _restore_shell(state, shell)
+    return changed
+
+
+def _defined_by_student(obj: Any, state: _State) -> bool:
+    target = obj if isinstance(obj, type) else type(obj)
+    if isinstance(obj, types.FunctionType):
+        target = obj
+    module = getattr(target, "__module__", "") or ""
+    if module in ("__main__", "builtins") and not isinstance(obj, types.BuiltinFunctionType):
+        return True
+    code = getattr(obj, "__code__", None) or getattr(getattr(target, "find_spec", None), "__code__", None)
+    filename = getattr(code, "co_filename", "")
+    return bool(filename) and filename in state.student_files
+
+
+def _restore_shell(state: _State, shell: Any) -> list[str]:
+    changed: list[str] = []
+    saved = state.shell_state
+    for name in SHELL_METHODS:
+        if name in vars(shell):
+            changed.append(f"shell.{name}")
+            delattr(shell, name)
+    for name in ("custom_exceptions", "CustomTB", "InteractiveTB", "SyntaxTB", "displayhook", "display_pub"):
+        if getattr(shell, name) is not saved[name]:
+            changed.append(f"shell.{name}")
+            setattr(shell, name, saved[name])
+    for name in ("input_transformers_post", "ast_transformers"):
+        if list(getattr(shell, name)) != saved[name]:
+            changed.append(f"shell.{name}")
+            getattr(shell, name)[:] = saved[name]
+    manager = shell.input_transformer_manager
+    for name in ("cleanup_transforms", "line_transforms", "token_transformers"):
+        if list(getattr(manager, name)) != saved[name]:
+            changed.append(f"shell.input_transformer_manager.{name}")
+            getattr(manager, name)[:] = saved[name]
+    for event, callbacks in shell.events.callbacks.items():
+        if list(callbacks) != saved["events"].get(event, []):
+            changed.append(f"shell.events[{event!r}]")
+            callbacks[:] = saved["events"].get(event, [])
+    kernel = state.kernel
+    if kernel is not None:
+        handlers = getattr(kernel, "shell_handlers", None)
+        if handlers is not None and handlers != saved["shell_handlers"]:
+            changed.append("kernel.shell_handlers")
+            handlers.clear()
+            handlers.update(saved["shell_handlers"])
+        if "send" in vars(kernel.session) and kernel.session.send != saved["session_send"]:
+            changed.append("kernel.session.send")
+            del kernel.session.send
+    for name in ("sys.displayhook", "sys.excepthook", "sys.stdout", "sys.stderr"):
+        attr = name.split(".")[1]
+        if getattr(sys, attr) is not saved[name]:
+            changed.append(name)
+            setattr(sys, attr, saved[name])
+    return changed
+
+
+_MISSING = object()
+
+
+def _shadow_names(state: _State) -> None:
+    """Hide, for the test's duration, notebook names that shadow builtins or trusted modules."""
+    shell = state.shell
+    if shell is None:
+        return
+    ns = shell.user_ns
+    state.shadowed = {}
+    for name in list(ns):
+        value = ns[name]
+        if name in state.modules.get("builtins", {}) and value is not state.modules["builtins"][name]:
+            state.shadowed[name] = ns.pop(name)
+        elif name in MODULE_ALIASES and isinstance(value, types.ModuleType):
+            real = state.module_objects.get(MODULE_ALIASES[name]) or sys.modules.get(MODULE_ALIASES[name])
+            if real is not None and value is not real and getattr(value, "__name__", "") == real.__name__:
+                state.flags.append(f"{name} is not the real {real.__name__}")
+                state.shadowed[name] = value
+                ns[name] = real
+
+
+def _open_window(state: _State) -> None:
+    target = state.keys_target
+    if not target or not state.keys or not os.path.isdir(target):
+        state.window = True
+        return
+    state.window = True
+    for rel, data in state.keys.items():
+        path = Path(target) / rel
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+
+
+def _close_window(state: _State) -> None:
+    state.window = False
+    target = state.keys_target
+    if not target or not state.keys or not os.path.isdir(target):
+        return
+    for rel in state.keys:
+        with contextlib.suppress(OSError):
+            (Path(target) / rel).unlink()
+
+
+def _scrub_history(state: _State) -> None:
+    """Leave no copy of the test cell's source where the next cell could read it."""
+    shell = state.shell
+    if shell is None:
+        return
+    ns = shell.user_ns
+    hm = shell.history_manager
+    for name in ("input_hist_raw", "input_hist_parsed"):
+        hist = getattr(hm, name, None)
+        if hist is not None and len(hist) > state.history_len:
+            for i in range(state.history_len, len(hist)):
+                hist[i] = ""
+    with contextlib.suppress(Exception):
+        hm.db_input_cache[:] = []
+    count = getattr(shell, "execution_count", 0)
+    for name in ("_i", "_ii", "_iii", *(f"_i{n}" for n in range(max(1, count - 3), count + 1))):
+        if name in ns:
+            ns[name] = ""
+    for key in set(linecache.cache) - state.linecache_keys:
+        linecache.cache.pop(key, None)
+    for name in ("_ipython_cache", ):
+        extra = getattr(linecache, name, None)
+        if isinstance(extra, dict):
+            for key in set(extra) - state.linecache_keys:
+                extra.pop(key, None)
+    compiler = getattr(shell, "compile", None)
+    fmap = getattr(compiler, "_filename_map", None)
+    if isinstance(fmap, dict):
+        for key in set(fmap) - state.filename_map:
+            fmap.pop(key, None)
+    for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+        if hasattr(sys, name):
+            with contextlib.suppress(AttributeError):
+                setattr(sys, name, None)
+
+
+def before_test(token: str) -> str:
+    """Run silently just before a test cell; a JSON report the grader checks."""
+    state = _state
+    if state is None:
+        return json.dumps({"token": token, "installed": False, "changed": [], "flags": []})
+    state.in_guard = True
+    try:
+        changed = _restore(state)
+        sys.settrace(None)
+        sys.setprofile(None)
+        import threading
+
+        threading.settrace(None)  # type: ignore[arg-type]
+        threading.setprofile(None)  # type: ignore[arg-type]
+        _shadow_names(state)
+        state.linecache_keys = set(linecache.cache) | set(getattr(linecache, "_ipython_cache", {}) or {})
+        fmap = getattr(getattr(state.shell, "compile", None), "_filename_map", None)
+        state.filename_map = set(fmap) if isinstance(fmap, dict) else set()
+        hm = getattr(state.shell, "history_manager", None)
+        state.history_len = len(getattr(hm, "input_hist_raw", []) or [])
+        flags, state.flags = state.flags, []
+        _open_window(state)
+    finally:
+        state.in_guard = False
+    return json.dumps({"token": token, "installed": True, "changed": changed, "flags": flags})
+
+
+def after_test(token: str) -> str:
+    """Run silently just after a test cell."""
+    state = _state
+    if state is None:
+        return json.dumps({"token": token, "installed": False, "changed": [], "flags": []})
+    state.in_guard = True
+    try:
+        _close_window(state)
+        changed = _restore(state)
+        ns = state.shell.user_ns if state.shell is not None else {}
+        for name, value in state.shadowed.items():
+            ns[name] = value
+        state.shadowed = {}
+        _scrub_history(state)
+        flags, state.flags = state.flags, []
+    finally:
+        state.in_guard = False
+    return json.dumps({"token": token, "installed": True, "changed": changed, "flags": flags})
+
+
+# ---- in the grader ------------------------------------------------------------------------------
+
+
+def new_token() -> str:
+    return secrets.token_hex(16)
+
+
+def before_expr(token: str) -> str:
+    return f"__import__('nbcourse.grading.tamper', fromlist=['x']).before_test({token!r})"
+
+
+def after_expr(token: str) -> str:
+    return f"__import__('nbcourse.grading.tamper', fromlist=['x']).after_test({token!r})"
+
+
+def read_reply(reply_content: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The guard's report from an execute_reply's content (None: no valid report)."""
+    if not reply_content:
+        return None
+    value = (reply_content.get("user_expressions") or {}).get(EXPR_KEY) or {}
+    if value.get("status") != "ok":
+        return None
+    text = (value.get("data") or {}).get("text/plain", "")
+    try:
+        import ast
+
+        report = json.loads(ast.literal_eval(text))
+    except (ValueError, SyntaxError, TypeError):
+        return None
+    return report if isinstance(report, dict) else None
+
+
+@dataclass
+class Verdict:
+    failed: bool
+    reason: str
+    flags: list[str]
+
+
+def judge(
+    before: dict[str, Any] | None, after: dict[str, Any] | None, token: str, cell_status: str | None
+) -> Verdict:
+    """Decide a test cell from what the kernel's own reports say and what the grader saw."""
+    flags: list[str] = []
+    failed, reason = False, ""
+    for when, report in (("before", before), ("after", after)):
+        if report is None or report.get("token") != token or not report.get("installed"):
+            failed, reason = True, f"the grading guard did not answer {when} this test (the kernel was tampered with)"
+            flags.append(reason)
+            continue
+        flags += [str(f) for f in report.get("flags", [])]
+        if report.get("changed"):
+            what = ", ".join(report["changed"][:8])
+            flags.append(f"replaced trusted functions {'before' if when == 'before' else 'during'} a test: {what}")
+            if when == "after":
+                failed, reason = True, f"the test's trusted functions were replaced while it ran ({what})"
+    if cell_status == "error" and not failed:
+        failed, reason = True, "the test raised an error"
+    return Verdict(failed, reason, flags)
+
+
+def apply_verdict(cell: Any, verdict: Verdict) -> None:
+    """Make nbgrader's determine_grade score a failed test 0: an error first, and no value output
+    (a number shown before the error would be read as partial credit)."""
+    if verdict.failed:
+        kept = [o for o in cell.get("outputs", []) if o.get("output_type") != "execute_result"]
+        cell["outputs"] = [error_output(verdict.reason), *kept]
+
+
+def error_output(reason: str) -> Any:
+    import nbformat
+
+    return nbformat.v4.new_output("error", ename="GradingError", evalue=reason, traceback=[f"GradingError: {reason}"])
+
+
+def hidden_lines(source_nb: Any, visible_nb: Any = None) -> set[str]:
+    """Lines of hidden tests that appear nowhere a student can see (stripped, long enough to matter)."""
+    hidden: set[str] = set()
+    visible: set[str] = set()
+    for cell in source_nb.cells:
+        inside = False
+        for line in _text(cell.get("source", "")).splitlines():
+            stripped = line.strip()
+            if stripped.startswith(HIDDEN_BEGIN):
+                inside = True
+            elif stripped.startswith(HIDDEN_END):
+                inside = False
+            elif inside:
+                hidden.add(stripped)
+            else:
+                visible.add(stripped)
+    if visible_nb is not None:
+        for cell in visible_nb.cells:
+            visible.update(line.strip() for line in _text(cell.get("source", "")).splitlines())
+    return {line for line in hidden - visible if len(line) >= 12 and not line.startswith("#")}
+
+
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _redact(text: str, lines: set[str]) -> str:
+    out = []
+    for line in text.splitlines(keepends=True):
+        bare = _strip_ansi(line).strip()
+        out.append(line if not any(h in bare for h in lines if len(bare) >= 12) else REDACTED + "\n")
+    return "".join(out)
+
+
+def _strip_ansi(text: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def redact_hidden(nb: Any, source_nb: Any, visible_nb: Any = None) -> int:
+    """Remove hidden-test lines from every output of `nb` (in place); how many lines went."""
+    lines = hidden_lines(source_nb, visible_nb)
+    if not lines:
+        return 0
+    removed = 0
+
+    def clean(text: str) -> str:
+        nonlocal removed
+        new = _redact(text, lines)
+        removed += new.count(REDACTED) - text.count(REDACTED)
+        return new
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) or []:
+            if "text" in output:
+                output["text"] = clean(_text(output["text"]))
+            if "traceback" in output:
+                output["traceback"] = [clean(t) for t in output["traceback"]]
+            if "evalue" in output:
+                output["evalue"] = clean(str(output["evalue"]))
+            data = output.get("data") or {}
+            for mime in ("text/plain", "text/html", "text/markdown"):
+                if mime in data:
+                    data[mime] = clean(_text(data[mime]))
+    return removed
+
+
+def flags_text(flags: Iterable[str]) -> str:
+    unique = list(dict.fromkeys(flags))
+    return "Flagged for review: " + "; ".join(unique) if unique else ""
