@@ -1,0 +1,143 @@
+"""Run notebooks on this machine: N worker threads, each with a fork server of its own.
+
+The threads only drive kernels (ZMQ messages, a little JSON), so they share one interpreter
+cheaply; the notebooks themselves run in forked kernel processes, in parallel on all cores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import shutil
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from traitlets.config import Config
+
+from .execute import Spare, run_job, start_spare
+from .forkserver import ForkServer
+from .jobs import NotebookJob, NotebookOutcome
+from .settings import kernel_environment
+
+
+class WarmPool:
+    """Fork servers kept warm, one per worker; a dead server is replaced on the next use."""
+
+    def __init__(
+        self,
+        workers: int,
+        env: Mapping[str, str],
+        preimport: Sequence[str],
+        policy: Any,
+        fork_tolerant_threads: Sequence[str],
+        use_fork: bool = True,
+    ) -> None:
+        self.scratch_root = Path(tempfile.mkdtemp(prefix="nbcourse-grade-"))
+        self._args = (dict(env), list(preimport), policy, list(fork_tolerant_threads))
+        self.use_fork = use_fork
+        self._free: queue.Queue[tuple[str, ForkServer | None, Spare | None]] = queue.Queue()
+        self._all: list[ForkServer] = []
+        self._lock = threading.Lock()
+        for i in range(workers):
+            self._free.put((f"w{i + 1}", self._start(), None))
+
+    def _start(self) -> ForkServer | None:
+        if not self.use_fork:
+            return None
+        env, preimport, policy, tolerant = self._args
+        server = ForkServer(env, preimport, self.scratch_root, policy, tolerant)
+        with self._lock:
+            self._all.append(server)
+        return server
+
+    def notes(self) -> list[str]:
+        """Why kernels are plain, when they are (the first server's report)."""
+        if not self.use_fork:
+            return ["fork server disabled: plain kernels"]
+        with self._lock:
+            first = self._all[0] if self._all else None
+        if first is None:
+            return []
+        info = first.info()
+        notes = [] if info.ok else [f"fork server refused, plain kernels used: {info.reason}"]
+        notes += [f"not pre-imported: {m} ({why})" for m, why in info.skipped.items()]
+        return notes
+
+    def run(self, job: NotebookJob, course_root: Path, on_start: Any = None) -> NotebookOutcome:
+        name, server, spare = self._free.get()
+        following: Spare | None = None
+        try:
+            if on_start is not None:
+                on_start(name, job)
+            if server is not None and server.usable:
+                # The next notebook's kernel initializes while this one runs.
+                with contextlib.suppress(Exception):
+                    env = kernel_environment(job.kernel_env, course_root)
+                    following = start_spare(server, self.scratch_root, env, Config(job.config))
+            return run_job(job, server, self.scratch_root, course_root, worker=name, spare=spare)
+        finally:
+            if server is not None and server.proc.poll() is not None:
+                if following is not None:
+                    following.discard()
+                    following = None
+                server.close()
+                server = self._start()
+            self._free.put((name, server, following))
+
+    def close(self) -> None:
+        while not self._free.empty():
+            _, _, spare = self._free.get_nowait()
+            if spare is not None:
+                with contextlib.suppress(Exception):
+                    spare.discard()
+        with self._lock:
+            servers, self._all = self._all, []
+        for server in servers:
+            with contextlib.suppress(Exception):
+                server.close()
+        shutil.rmtree(self.scratch_root, ignore_errors=True)
+
+
+class LocalExecutor:
+    """`submit(job) -> Future[NotebookOutcome]` on local worker threads."""
+
+    def __init__(
+        self,
+        workers: int,
+        course_root: Path,
+        env: Mapping[str, str],
+        preimport: Sequence[str],
+        policy: Any,
+        fork_tolerant_threads: Sequence[str],
+        use_fork: bool = True,
+    ) -> None:
+        self.workers = workers
+        self.course_root = Path(course_root)
+        self.pool = WarmPool(workers, env, preimport, policy, fork_tolerant_threads, use_fork)
+        self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade")
+        self.running: dict[str, str] = {}
+        self.on_start: Any = None
+
+    def _started(self, worker: str, job: NotebookJob) -> None:
+        self.running[worker] = f"{job.student}/{job.notebook}"
+        if self.on_start is not None:
+            self.on_start(worker, job)
+
+    def submit(self, job: NotebookJob) -> Future[NotebookOutcome]:
+        return self._threads.submit(self._run, job)
+
+    def _run(self, job: NotebookJob) -> NotebookOutcome:
+        outcome = self.pool.run(job, self.course_root, self._started)
+        self.running.pop(outcome.worker, None)
+        return outcome
+
+    def notes(self) -> list[str]:
+        return self.pool.notes()
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        self.pool.close()
