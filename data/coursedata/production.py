@@ -22,6 +22,7 @@ PRODUCTION_COLUMNS = ["request_id", "timestamp", "Type 1", "Type 2", "Total", *S
 DRIFT_SPEED_SHIFT = [12, 15, 18, 21, 24, 27]  # added to Speed in batches 06..11
 DRIFT_FAIRY_SHARE = [0.20, 0.24, 0.28, 0.32, 0.36, 0.40]  # share of Type 1 forced to Fairy
 DRIFT_TYPE2_MISSING = [0.70, 0.73, 0.76, 0.79, 0.82, 0.85]  # share with Type 2 empty
+SCHEDULED = -1  # drift_step default: the published schedule (batches 06..11 drift, more each batch)
 
 
 def _drift(rng: np.random.Generator, batch: pd.DataFrame, step: int) -> pd.DataFrame:
@@ -38,24 +39,33 @@ def _drift(rng: np.random.Generator, batch: pd.DataFrame, step: int) -> pd.DataF
     return batch
 
 
-def production_pool() -> pd.DataFrame:
+def production_pool(seed: int = PRODUCTION_SEED) -> pd.DataFrame:
     """Fresh Pokemon worlds made by the same process as pokemon.csv, shuffled into one pool.
 
     Several worlds, not one: a single world's type mix wobbles (families share types), and that
-    wobble would look like drift in the clean batches.
+    wobble would look like drift in the clean batches. Another `seed` gives other worlds (hidden
+    tests build batches a learner never saw).
     """
-    rng = np.random.default_rng(PRODUCTION_SEED)
+    rng = np.random.default_rng(seed)
     seeds = rng.integers(1_000_000, 2_000_000, PRODUCTION_WORLDS)
     pool = pd.concat([pokemon_table(int(seed)) for seed in seeds], ignore_index=True)
     return pool.iloc[rng.permutation(len(pool))].reset_index(drop=True)
 
 
-def production_batch(pool: pd.DataFrame, number: int) -> pd.DataFrame:
-    rng = np.random.default_rng([PRODUCTION_SEED, number])
+def production_batch(
+    pool: pd.DataFrame, number: int, seed: int = PRODUCTION_SEED, drift_step: int | None = SCHEDULED
+) -> pd.DataFrame:
+    """Batch `number` (0..11) of a pool; `drift_step` 0..5 drifts it like batch 06..11, None keeps it clean.
+
+    The default follows the published schedule; hidden tests choose another drifted set.
+    """
+    rng = np.random.default_rng([seed, number])
     batch = pool.iloc[number * PRODUCTION_ROWS : (number + 1) * PRODUCTION_ROWS]
     batch = batch.reset_index(drop=True)
-    if number >= FIRST_DRIFTED_BATCH:
-        batch = _drift(rng, batch, number - FIRST_DRIFTED_BATCH)
+    if drift_step == SCHEDULED:
+        drift_step = number - FIRST_DRIFTED_BATCH if number >= FIRST_DRIFTED_BATCH else None
+    if drift_step is not None:
+        batch = _drift(rng, batch, drift_step)
     start = PRODUCTION_FIRST_DAY + dt.timedelta(days=number)
     seconds = np.sort(rng.integers(0, 86_400, PRODUCTION_ROWS))
     batch.insert(0, "request_id", [f"req-{number:02d}-{i:05d}" for i in range(PRODUCTION_ROWS)])
