@@ -46,3 +46,8 @@ c.LimitOutput.max_traceback = 100
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# `course grade` (nbcourse.grading) runs each notebook in a scratch copy outside the course folder,
+# so kernels find the data by COURSE_DATA_DIR; "{course_root}" is the course root on the machine
+# that runs the kernel (a Dask worker may keep the course elsewhere).
+c.CourseGrader.kernel_env = {"COURSE_DATA_DIR": os.environ.get("COURSE_DATA_DIR", "{course_root}/data")}
