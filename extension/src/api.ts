@@ -1,6 +1,7 @@
 /**
- * The only module that talks to the server. Everything else goes through these typed functions,
- * so tests can replace the whole server with a plain object that implements `ITrackerApi`.
+ * The only module that talks to the server. Everything else goes through `TrackerApi`, made with
+ * the application's own server settings (`app.serviceManager.serverSettings`), so tests can
+ * replace the whole server with a plain object that implements `ITrackerApi`.
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
@@ -11,6 +12,7 @@ import {
   ConflictBody,
   ItemState,
   ItemValue,
+  ITrackerApi,
   Tracker
 } from './tokens';
 
@@ -53,8 +55,8 @@ export type ResponseType = 'json' | 'text';
 export async function requestAPI<T>(
   path: string,
   init: RequestInit = {},
-  responseType: ResponseType = 'json',
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  responseType: ResponseType,
+  settings: ServerConnection.ISettings
 ): Promise<T> {
   const url = URLExt.join(settings.baseUrl, API_NAMESPACE, path);
   let response: Response;
@@ -100,58 +102,46 @@ export async function requestAPI<T>(
 }
 
 /** Make a server-relative URL (such as `ItemState.feedback_url`) absolute. */
-export function serverUrl(
-  relative: string,
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
-): string {
+export function serverUrl(relative: string, settings: ServerConnection.ISettings): string {
   return URLExt.join(settings.baseUrl, relative);
 }
 
-/** The whole course tracker: manifest, states, assignments and summary. */
-export function getTracker(): Promise<Tracker> {
-  return requestAPI<Tracker>('tracker');
-}
+/** The REST API of one Jupyter server (the one `serverSettings` points at). */
+export class TrackerApi implements ITrackerApi {
+  constructor(readonly serverSettings: ServerConnection.ISettings) {}
 
-/** Write a `self`, `choice` or `text` item; `rev` is the revision the edit was based on. */
-export function setItem(id: string, value: ItemValue, rev: number): Promise<ItemState> {
-  return requestAPI<ItemState>(`items/${encodeURIComponent(id)}`, {
-    method: 'PUT',
-    body: JSON.stringify({ value, rev })
-  });
-}
+  /** The whole course tracker: manifest, states, assignments and summary. */
+  getTracker(): Promise<Tracker> {
+    return this._request<Tracker>('tracker');
+  }
 
-/** Start "Check my work" for one assignment. */
-export function startCheck(assignment: string): Promise<Check> {
-  return requestAPI<Check>('checks', {
-    method: 'POST',
-    body: JSON.stringify({ assignment })
-  });
-}
+  /** Write a `self`, `choice` or `text` item; `rev` is the revision the edit was based on. */
+  setItem(id: string, value: ItemValue, rev: number): Promise<ItemState> {
+    return this._request<ItemState>(`items/${encodeURIComponent(id)}`, {
+      method: 'PUT',
+      body: JSON.stringify({ value, rev })
+    });
+  }
 
-/** The current progress of a check. */
-export function getCheck(id: string): Promise<Check> {
-  return requestAPI<Check>(`checks/${encodeURIComponent(id)}`);
-}
+  /** Start "Check my work" for one assignment. */
+  startCheck(assignment: string): Promise<Check> {
+    return this._request<Check>('checks', {
+      method: 'POST',
+      body: JSON.stringify({ assignment })
+    });
+  }
 
-/** The filled tracker as Markdown, in SEED_TRACKER.md's format. */
-export function exportMarkdown(): Promise<string> {
-  return requestAPI<string>('export', {}, 'text');
-}
+  /** The current progress of a check. */
+  getCheck(id: string): Promise<Check> {
+    return this._request<Check>(`checks/${encodeURIComponent(id)}`);
+  }
 
-/** The API as one object, so the model can be given a fake one in tests. */
-export interface ITrackerApi {
-  getTracker(): Promise<Tracker>;
-  setItem(id: string, value: ItemValue, rev: number): Promise<ItemState>;
-  startCheck(assignment: string): Promise<Check>;
-  getCheck(id: string): Promise<Check>;
-  exportMarkdown(): Promise<string>;
-}
+  /** The filled tracker as Markdown, in SEED_TRACKER.md's format. */
+  exportMarkdown(): Promise<string> {
+    return this._request<string>('export', {}, 'text');
+  }
 
-/** The real API, talking to the Jupyter server this page was served from. */
-export const serverApi: ITrackerApi = {
-  getTracker,
-  setItem,
-  startCheck,
-  getCheck,
-  exportMarkdown
-};
+  private _request<T>(path: string, init: RequestInit = {}, type: ResponseType = 'json'): Promise<T> {
+    return requestAPI<T>(path, init, type, this.serverSettings);
+  }
+}

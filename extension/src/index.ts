@@ -1,6 +1,7 @@
 /**
  * The Progress sidebar plugin: adds the tracker panel to the left sidebar, its commands to the
- * command palette ("Course" category), and applies the user's settings.
+ * command palette ("Course" category), and applies the user's settings. It provides the
+ * `ITrackerModel` token, so another plugin (the cohort view) can `requires: [ITrackerModel]`.
  */
 import {
   ILayoutRestorer,
@@ -10,11 +11,11 @@ import {
 import { ICommandPalette, showErrorMessage } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
-import { serverUrl } from './api';
+import { serverUrl, TrackerApi } from './api';
 import { ITrackerActions } from './components/actions';
 import { trackerIcon } from './icon';
 import { TrackerModel } from './model';
-import { CommandIDs, EXPORT_PATH, PANEL_ID, PLUGIN_ID } from './tokens';
+import { CommandIDs, EXPORT_PATH, ITrackerModel, PANEL_ID, PLUGIN_ID } from './tokens';
 import { TrackerPanel } from './widget';
 
 /** Where the panel sits among the left sidebar's tabs (file browser 100, ..., extensions 1000). */
@@ -22,20 +23,22 @@ const SIDEBAR_RANK = 850;
 
 const PALETTE_CATEGORY = 'Course';
 
-const plugin: JupyterFrontEndPlugin<void> = {
+const plugin: JupyterFrontEndPlugin<ITrackerModel> = {
   id: PLUGIN_ID,
   description: "Shows the course's progress tracker, ticked from nbgrader results, in a sidebar.",
   autoStart: true,
+  provides: ITrackerModel,
   optional: [ISettingRegistry, ICommandPalette, ILayoutRestorer],
   activate: (
     app: JupyterFrontEnd,
     settingRegistry: ISettingRegistry | null,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null
-  ) => {
+  ): ITrackerModel => {
     const { commands, serviceManager, shell } = app;
     // Poll only after the settings are read, so the first interval is the user's.
-    const model = new TrackerModel({ autoStart: false });
+    const api = new TrackerApi(serviceManager.serverSettings);
+    const model = new TrackerModel({ api, autoStart: false });
     model.watchSaves(serviceManager.contents.fileChanged);
 
     const actions: ITrackerActions = {
@@ -86,7 +89,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     if (!settingRegistry) {
       model.start();
-      return;
+      return model;
     }
     settingRegistry
       .load(PLUGIN_ID)
@@ -101,6 +104,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         console.error(`${PLUGIN_ID}: could not load settings, using the defaults.`, reason);
       })
       .finally(() => model.start());
+    return model;
   }
 };
 

@@ -1,6 +1,6 @@
 /**
- * The state of the Progress sidebar: the tracker fetched from the server, the learner's edits on
- * their way to it, and the "Check my work" jobs being followed.
+ * The tracker state of the Progress sidebar: the tracker fetched from the server and the
+ * learner's edits on their way to it. The "Check my work" jobs are `checks` (checks.ts).
  *
  * Three kinds of state meet here, and keeping them apart is what makes the panel trustworthy:
  * - `confirmed`: what the server last said about each item (only ever moves forward by `rev`);
@@ -11,29 +11,30 @@
  * the learner is typing never overwrites their words.
  */
 import { Contents } from '@jupyterlab/services';
-import { IDisposable } from '@lumino/disposable';
 import { Debouncer, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ITrackerApi, serverApi, TrackerApiError } from './api';
+import { TrackerApiError } from './api';
+import { CheckJobsModel, messageOf } from './checks';
 import { ICollapseStore, MemoryCollapseStore } from './collapse';
-import { Check, isFinished, ItemDef, ItemState, ItemValue, Tracker } from './tokens';
+import {
+  INotice,
+  ItemDef,
+  ItemState,
+  ItemValue,
+  ITrackerApi,
+  ITrackerModel,
+  ModelStatus,
+  SaveOutcome,
+  Tracker,
+  walkItems
+} from './tokens';
 
-/** `loading` until the first answer, `error` when there is no tracker to show, else `ready`. */
-export type ModelStatus = 'loading' | 'ready' | 'error';
-
-/** What became of one edit. */
-export type SaveOutcome = 'saved' | 'conflict' | 'error';
-
-export interface INotice {
-  id: number;
-  kind: 'info' | 'warning' | 'error';
-  message: string;
-}
+export type { INotice, ModelStatus, SaveOutcome } from './tokens';
 
 export interface ITrackerModelOptions {
-  /** The server API; tests pass a fake. */
-  api?: ITrackerApi;
+  /** The server API (a `TrackerApi` on the app's server settings); tests pass a fake. */
+  api: ITrackerApi;
   /** Seconds between tracker refreshes (the `pollInterval` setting). */
   pollInterval?: number;
   /** Milliseconds between progress requests while a check runs. */
@@ -51,16 +52,19 @@ export const MIN_POLL_INTERVAL = 5;
 /** Item kinds a learner writes; the others are computed by the server. */
 const WRITABLE_KINDS = new Set(['self', 'choice', 'text']);
 
-/** Give up following a check after this many failed progress requests in a row. */
-const MAX_CHECK_ERRORS = 5;
-
 /** Keep only the latest notices; older ones are no longer useful. */
 const MAX_NOTICES = 4;
 
-export class TrackerModel implements IDisposable {
-  constructor(options: ITrackerModelOptions = {}) {
-    this._api = options.api ?? serverApi;
-    this._checkInterval = options.checkInterval ?? 1000;
+export class TrackerModel implements ITrackerModel {
+  constructor(options: ITrackerModelOptions) {
+    this._api = options.api;
+    this.checks = new CheckJobsModel({
+      api: options.api,
+      checkInterval: options.checkInterval,
+      notify: (kind, message) => this._notify(kind, message),
+      onGraded: () => this.refresh()
+    });
+    this.checks.changed.connect(() => this._changed.emit(), this);
     this._collapse = options.collapseStore ?? new MemoryCollapseStore();
     const interval = secondsToMs(options.pollInterval ?? 30);
     this._poll = new Poll({
@@ -77,6 +81,9 @@ export class TrackerModel implements IDisposable {
       this.start();
     }
   }
+
+  /** "Check my work" jobs; their changes are announced by `changed` too. */
+  readonly checks: CheckJobsModel;
 
   /** Emitted whenever anything the views show changed. */
   get changed(): ISignal<this, void> {
@@ -206,38 +213,6 @@ export class TrackerModel implements IDisposable {
     return write;
   }
 
-  /** The latest check of an assignment (running or finished), if any. */
-  check(assignment: string): Check | undefined {
-    return this._checks.get(assignment);
-  }
-
-  /** True from pressing "Check my work" until the check finished. */
-  isChecking(assignment: string): boolean {
-    const check = this._checks.get(assignment);
-    return this._starting.has(assignment) || (check !== undefined && !isFinished(check));
-  }
-
-  /** Start "Check my work" for an assignment and follow it until it is done. */
-  async startCheck(assignment: string): Promise<Check | null> {
-    if (this.isChecking(assignment)) {
-      return this._checks.get(assignment) ?? null;
-    }
-    this._starting.add(assignment);
-    this._changed.emit();
-    let check: Check;
-    try {
-      check = await this._api.startCheck(assignment);
-    } catch (error) {
-      this._notify('error', `Could not start the check of ${assignment}: ${messageOf(error)}`);
-      return null;
-    } finally {
-      this._starting.delete(assignment);
-      this._changed.emit();
-    }
-    this._setCheck(check);
-    return this._follow(check);
-  }
-
   isCollapsed(sectionId: string): boolean {
     return this._collapse.get(this._collapseKey(sectionId));
   }
@@ -265,6 +240,7 @@ export class TrackerModel implements IDisposable {
     this._isDisposed = true;
     this._poll.dispose();
     this._refreshSoon.dispose();
+    this.checks.dispose();
     for (const signal of this._saveSignals) {
       signal.disconnect(this._onFileChanged, this);
     }
@@ -298,12 +274,8 @@ export class TrackerModel implements IDisposable {
   private _applyTracker(tracker: Tracker, started: number): void {
     this._tracker = tracker;
     this._defs.clear();
-    for (const section of tracker.sections) {
-      for (const group of section.groups) {
-        for (const item of group.items) {
-          this._defs.set(item.id, item);
-        }
-      }
+    for (const { item } of walkItems(tracker.sections)) {
+      this._defs.set(item.id, item);
     }
     for (const [id, state] of Object.entries(tracker.states)) {
       const known = this._confirmed.get(id);
@@ -315,23 +287,7 @@ export class TrackerModel implements IDisposable {
         this._confirmed.set(id, state);
       }
     }
-    for (const assignment of tracker.assignments) {
-      const last = assignment.last_check;
-      if (!last) {
-        continue;
-      }
-      const known = this._checks.get(assignment.id);
-      // Show the server's latest check unless we already follow a newer one ourselves.
-      const followedNewer =
-        known !== undefined && known.id !== last.id && known.started > last.started;
-      if (!followedNewer && !(known?.id === last.id && this._following.has(last.id))) {
-        this._checks.set(assignment.id, last);
-      }
-      // A check started before a page reload (or in another tab) is still running: follow it.
-      if (!isFinished(last) && !this._following.has(last.id)) {
-        void this._follow(last);
-      }
-    }
+    this.checks.applyTracker(tracker);
   }
 
   private async _write(def: ItemDef, value: ItemValue, seq: number): Promise<SaveOutcome> {
@@ -375,49 +331,6 @@ export class TrackerModel implements IDisposable {
     this._confirmedAt.set(state.id, ++this._clock);
   }
 
-  private async _follow(check: Check): Promise<Check> {
-    this._following.add(check.id);
-    let current = check;
-    let failures = 0;
-    try {
-      while (!isFinished(current) && !this._isDisposed) {
-        await sleep(this._checkInterval);
-        if (this._isDisposed) {
-          break;
-        }
-        try {
-          current = await this._api.getCheck(current.id);
-          failures = 0;
-        } catch (error) {
-          failures += 1;
-          const gone = error instanceof TrackerApiError && error.status === 404;
-          if (gone || failures >= MAX_CHECK_ERRORS) {
-            current = {
-              ...current,
-              status: 'failed',
-              message: gone
-                ? 'The server no longer knows this check (was it restarted?). Press the button again.'
-                : `Lost track of the check: ${messageOf(error)}`
-            };
-          }
-        }
-        this._setCheck(current);
-      }
-    } finally {
-      this._following.delete(check.id);
-    }
-    if (current.status === 'done') {
-      // New grades: fetch the ticked items.
-      await this.refresh();
-    }
-    return current;
-  }
-
-  private _setCheck(check: Check): void {
-    this._checks.set(check.assignment, check);
-    this._changed.emit();
-  }
-
   private _notify(kind: INotice['kind'], message: string): void {
     const notice = { id: ++this._noticeSeq, kind, message };
     this._notices = [...this._notices, notice].slice(-MAX_NOTICES);
@@ -442,7 +355,6 @@ export class TrackerModel implements IDisposable {
   }
 
   private _api: ITrackerApi;
-  private _checkInterval: number;
   private _collapse: ICollapseStore;
   private _poll: Poll;
   private _refreshSoon: Debouncer;
@@ -458,9 +370,6 @@ export class TrackerModel implements IDisposable {
   private _pending = new Map<string, { value: ItemValue; seq: number }>();
   private _queues = new Map<string, Promise<SaveOutcome>>();
   private _writeSeq = 0;
-  private _checks = new Map<string, Check>();
-  private _starting = new Set<string>();
-  private _following = new Set<string>();
   private _notices: INotice[] = [];
   private _noticeSeq = 0;
   private _saveSignals: ISignal<unknown, Contents.IChangedArgs>[] = [];
@@ -497,15 +406,7 @@ function maxInterval(interval: number): number {
   return Math.max(interval * 10, 300_000);
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Item text without Markdown markers, for messages. */
 function plain(text: string): string {
   return text.replace(/\*\*|`/g, '');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms));
 }

@@ -1,9 +1,14 @@
 /**
- * Wire types of the course-tracker REST API and the ids this extension registers.
+ * The extension's contracts: the wire types of the course-tracker REST API, the ids it registers,
+ * and the `ITrackerModel` token other plugins `require` to use the learner's tracker (as
+ * jupyterlab-git does with `IGitExtension`).
  *
- * The types mirror docs/architecture.md ("Server extension" → "Wire types") exactly: the server
- * sends these shapes, and nothing else in the frontend should invent fields.
+ * The wire types mirror docs/architecture.md ("Server extension" → "Wire types") exactly: the
+ * server sends these shapes, and nothing else in the frontend should invent fields.
  */
+import { IDisposable } from '@lumino/disposable';
+import { Token } from '@lumino/coreutils';
+import { ISignal } from '@lumino/signaling';
 
 /** The plugin id; also names the settings schema file (`schema/plugin.json`). */
 export const PLUGIN_ID = 'jupyterlab-course-tracker:plugin';
@@ -131,3 +136,83 @@ export interface ConflictBody {
 export function isFinished(check: Check): boolean {
   return check.status === 'done' || check.status === 'failed';
 }
+
+/** Every item of a tracker with the section and group it sits in, in manifest order. */
+export interface IItemPlace {
+  section: Section;
+  group: Group;
+  item: ItemDef;
+}
+
+/** The one walk over sections → groups → items. */
+export function* walkItems(sections: readonly Section[]): Generator<IItemPlace> {
+  for (const section of sections) {
+    for (const group of section.groups) {
+      for (const item of group.items) {
+        yield { section, group, item };
+      }
+    }
+  }
+}
+
+/** The items of one section, in order. */
+export function sectionItems(section: Section): ItemDef[] {
+  return Array.from(walkItems([section]), place => place.item);
+}
+
+/** The REST API as one object (`api.ts` implements it; tests pass a fake). */
+export interface ITrackerApi {
+  getTracker(): Promise<Tracker>;
+  setItem(id: string, value: ItemValue, rev: number): Promise<ItemState>;
+  startCheck(assignment: string): Promise<Check>;
+  getCheck(id: string): Promise<Check>;
+  exportMarkdown(): Promise<string>;
+}
+
+/** `loading` until the first answer, `error` when there is no tracker to show, else `ready`. */
+export type ModelStatus = 'loading' | 'ready' | 'error';
+
+/** What became of one edit. */
+export type SaveOutcome = 'saved' | 'conflict' | 'error';
+
+export interface INotice {
+  id: number;
+  kind: 'info' | 'warning' | 'error';
+  message: string;
+}
+
+/** "Check my work" jobs of the learner, one latest check per assignment. */
+export interface ICheckJobsModel {
+  readonly changed: ISignal<ICheckJobsModel, void>;
+  /** The latest check of an assignment (running or finished), if any. */
+  check(assignment: string): Check | undefined;
+  /** True from pressing "Check my work" until the check finished. */
+  isChecking(assignment: string): boolean;
+  /** Start a check (or join the running one) and follow it; null when it could not start. */
+  startCheck(assignment: string): Promise<Check | null>;
+}
+
+/** The learner's course tracker as the sidebar shows it: what other plugins can build on. */
+export interface ITrackerModel extends IDisposable {
+  /** Emitted whenever anything the views show changed (checks included). */
+  readonly changed: ISignal<ITrackerModel, void>;
+  readonly stateChanged: ISignal<ITrackerModel, ModelStatus>;
+  readonly status: ModelStatus;
+  /** The last tracker the server sent, or null before the first answer. */
+  readonly tracker: Tracker | null;
+  /** Why the last refresh failed, or null when it succeeded. */
+  readonly error: string | null;
+  readonly checks: ICheckJobsModel;
+  itemDef(id: string): ItemDef | undefined;
+  /** The learner's unsaved edit laid over the server's state. */
+  itemState(id: string): ItemState | undefined;
+  setItem(id: string, value: ItemValue): Promise<SaveOutcome>;
+  /** Fetch the tracker now. */
+  refresh(): Promise<void>;
+}
+
+/** The token of the tracker model the Progress plugin provides. */
+export const ITrackerModel = new Token<ITrackerModel>(
+  'jupyterlab-course-tracker:ITrackerModel',
+  "The learner's course tracker: manifest, item states, and Check my work jobs."
+);

@@ -1,6 +1,6 @@
 import { ServerConnection } from '@jupyterlab/services';
 
-import { requestAPI, serverUrl, setItem, TrackerApiError } from '../api';
+import { requestAPI, serverUrl, TrackerApi, TrackerApiError } from '../api';
 
 const settings = ServerConnection.makeSettings({ baseUrl: 'http://localhost:8888/lab-base/' });
 
@@ -96,7 +96,7 @@ describe('requestAPI', () => {
       answer(200, '{"id": "m1.aha", "value": "x", "satisfied": true, "rev": 3}')
     );
 
-    const state = await setItem('m1.aha', 'x', 2);
+    const state = await new TrackerApi(settings).setItem('m1.aha', 'x', 2);
 
     expect(state.rev).toBe(3);
     const [url, init] = makeRequest.mock.calls[0];

@@ -1,8 +1,7 @@
 /**
  * A small tracker in the server's wire format and a fake API, shared by the model and view tests.
  */
-import { ITrackerApi } from '../api';
-import { Check, ItemState, ItemValue, Tracker } from '../tokens';
+import { Check, ItemState, ItemValue, ITrackerApi, Tracker } from '../tokens';
 
 export const M1 = 'm1_data_engineering';
 

@@ -3,6 +3,7 @@ import { Contents } from '@jupyterlab/services';
 
 import { TrackerApiError } from '../api';
 import { TrackerModel } from '../model';
+import { walkItems } from '../tokens';
 import { deferred, M1, makeApi, makeCheck, makeTracker, until } from './fixtures';
 
 const models: TrackerModel[] = [];
@@ -267,21 +268,21 @@ describe('TrackerModel checks', () => {
     await model.refresh();
     const seen: string[] = [];
     model.changed.connect(() => {
-      const check = model.check(M1);
+      const check = model.checks.check(M1);
       if (check) {
         seen.push(`${check.status}:${check.done}`);
       }
     });
 
-    const running = model.startCheck(M1);
-    expect(model.isChecking(M1)).toBe(true);
+    const running = model.checks.startCheck(M1);
+    expect(model.checks.isChecking(M1)).toBe(true);
     const final = await running;
 
     expect(final?.status).toBe('done');
-    expect(model.isChecking(M1)).toBe(false);
+    expect(model.checks.isChecking(M1)).toBe(false);
     expect(api.getCheck).toHaveBeenCalledTimes(3);
     expect(seen).toEqual(expect.arrayContaining(['running:1', 'running:2', 'done:3']));
-    expect(model.check(M1)?.results?.[0].score).toBe(9);
+    expect(model.checks.check(M1)?.results?.[0].score).toBe(9);
     expect(api.getTracker).toHaveBeenCalledTimes(2);
   });
 
@@ -291,11 +292,11 @@ describe('TrackerModel checks', () => {
     const model = makeModel(api);
     await model.refresh();
 
-    const final = await model.startCheck(M1);
+    const final = await model.checks.startCheck(M1);
 
     expect(final?.status).toBe('failed');
     expect(final?.message).toMatch(/no longer knows/);
-    expect(model.isChecking(M1)).toBe(false);
+    expect(model.checks.isChecking(M1)).toBe(false);
   });
 
   it('reports a check that cannot start', async () => {
@@ -304,8 +305,8 @@ describe('TrackerModel checks', () => {
     const model = makeModel(api);
     await model.refresh();
 
-    expect(await model.startCheck('x')).toBeNull();
-    expect(model.isChecking('x')).toBe(false);
+    expect(await model.checks.startCheck('x')).toBeNull();
+    expect(model.checks.isChecking('x')).toBe(false);
     expect(model.notices[0].message).toContain('unknown assignment x');
   });
 
@@ -316,9 +317,9 @@ describe('TrackerModel checks', () => {
     const model = makeModel(api);
 
     await model.refresh();
-    expect(model.isChecking(M1)).toBe(true);
+    expect(model.checks.isChecking(M1)).toBe(true);
 
-    await until(() => model.check(M1)?.status === 'done');
+    await until(() => model.checks.check(M1)?.status === 'done');
     expect(api.getCheck).toHaveBeenCalledWith('check-1');
   });
 });
@@ -331,5 +332,19 @@ describe('TrackerModel view preferences', () => {
     model.toggleCollapsed('m1');
     expect(model.isCollapsed('m1')).toBe(true);
     expect(model.isCollapsed('setup')).toBe(false);
+  });
+});
+
+describe('walkItems', () => {
+  it('visits every item once, in manifest order, with its section and group', () => {
+    const tracker = makeTracker();
+    const places = Array.from(walkItems(tracker.sections));
+    const expected = tracker.sections.flatMap(s => s.groups.flatMap(g => g.items.map(i => i.id)));
+    expect(places.map(p => p.item.id)).toEqual(expected);
+    expect(places.length).toBeGreaterThan(3);
+    for (const { section, group, item } of places) {
+      expect(section.groups).toContain(group);
+      expect(group.items).toContain(item);
+    }
   });
 });

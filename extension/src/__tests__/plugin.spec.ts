@@ -6,7 +6,7 @@ import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import plugin from '../index';
-import { CommandIDs, PANEL_ID, PLUGIN_ID } from '../tokens';
+import { CommandIDs, ITrackerModel, PANEL_ID, PLUGIN_ID } from '../tokens';
 import { TrackerPanel } from '../widget';
 import { makeTracker, until } from './fixtures';
 
@@ -55,10 +55,26 @@ describe('the Progress plugin', () => {
   function activate() {
     const fake = makeApp();
     const palette = { addItem: jest.fn() };
-    void plugin.activate(fake.app, null, palette as unknown as ICommandPalette, null);
+    const provided = plugin.activate(fake.app, null, palette as unknown as ICommandPalette, null);
     panels.push(...fake.added.map(a => a.widget));
-    return { ...fake, palette };
+    return { ...fake, palette, provided };
   }
+
+  it('provides the tracker model token, so other plugins can require it', () => {
+    expect(plugin.provides).toBe(ITrackerModel);
+    const { added, provided } = activate();
+    // The very model the sidebar shows, not a second one polling the server.
+    expect(provided).toBe((added[0].widget as TrackerPanel).model);
+  });
+
+  it('asks the server the app is connected to', async () => {
+    const { app, added } = activate();
+    const panel = added[0].widget as TrackerPanel;
+    await until(() => panel.model.status === 'ready');
+    const baseUrl = app.serviceManager.serverSettings.baseUrl;
+    expect(makeRequest.mock.calls[0][0]).toBe(`${baseUrl}course-tracker/tracker`);
+    expect(makeRequest.mock.calls[0][2]).toBe(app.serviceManager.serverSettings);
+  });
 
   it('is the plugin the settings schema belongs to', () => {
     expect(plugin.id).toBe(PLUGIN_ID);

@@ -14,8 +14,8 @@ export interface ICheckMyWorkProps {
 }
 
 export function CheckMyWork({ model, assignment }: ICheckMyWorkProps): JSX.Element | null {
-  const check = model.check(assignment.id);
-  const busy = model.isChecking(assignment.id);
+  const check = model.checks.check(assignment.id);
+  const busy = model.checks.isChecking(assignment.id);
   if (!assignment.checkable && !check) {
     return null;
   }
@@ -27,7 +27,7 @@ export function CheckMyWork({ model, assignment }: ICheckMyWorkProps): JSX.Eleme
           className="jp-CourseTracker-button jp-CourseTracker-checkButton"
           disabled={busy}
           title={`Grade your ${assignment.title} notebooks with the course's tests`}
-          onClick={() => void model.startCheck(assignment.id)}
+          onClick={() => void model.checks.startCheck(assignment.id)}
         >
           {busy ? 'Checking…' : 'Check my work'}
         </button>

@@ -5,7 +5,7 @@
 import React from 'react';
 
 import { TrackerModel } from '../model';
-import { ItemDef, ResultsSource, Tracker } from '../tokens';
+import { ItemDef, ResultsSource, sectionItems, Tracker } from '../tokens';
 import { ITrackerActions } from './actions';
 import { InlineMarkdown } from './InlineMarkdown';
 
@@ -24,7 +24,7 @@ export interface IProgressHeaderProps {
 /** The derived items of the first section that has any: the seed's "Overall Progress". */
 export function headlineItems(tracker: Tracker): ItemDef[] {
   for (const section of tracker.sections) {
-    const derived = section.groups.flatMap(g => g.items).filter(i => i.kind === 'derived');
+    const derived = sectionItems(section).filter(i => i.kind === 'derived');
     if (derived.length > 0) {
       return derived;
     }

@@ -5,7 +5,7 @@
 import React from 'react';
 
 import { TrackerModel } from '../model';
-import { AssignmentInfo, Section } from '../tokens';
+import { AssignmentInfo, Section, sectionItems } from '../tokens';
 import { ITrackerActions } from './actions';
 import { CheckMyWork } from './CheckMyWork';
 import { InlineMarkdown } from './InlineMarkdown';
@@ -22,7 +22,7 @@ export interface ISectionViewProps {
 export function SectionView(props: ISectionViewProps): JSX.Element {
   const { model, section, assignments, actions, textDelay } = props;
   const collapsed = model.isCollapsed(section.id);
-  const items = section.groups.flatMap(group => group.items);
+  const items = sectionItems(section);
   const countable = items.filter(item => item.kind !== 'derived');
   const satisfied = countable.filter(item => model.itemState(item.id)?.satisfied).length;
   const bodyId = `jp-CourseTracker-section-${section.id}`;

@@ -2,7 +2,7 @@
 import React from 'react';
 
 import { TrackerModel } from '../model';
-import { AssignmentInfo, Tracker } from '../tokens';
+import { AssignmentInfo, Tracker, walkItems } from '../tokens';
 import { ITrackerActions } from './actions';
 import { CheckMyWork } from './CheckMyWork';
 import { ErrorBanner, Notices } from './ErrorBanner';
@@ -26,13 +26,9 @@ export function placeAssignments(tracker: Tracker): {
   unplaced: AssignmentInfo[];
 } {
   const home = new Map<string, string>();
-  for (const section of tracker.sections) {
-    for (const group of section.groups) {
-      for (const item of group.items) {
-        if (item.assignment && !home.has(item.assignment)) {
-          home.set(item.assignment, section.id);
-        }
-      }
+  for (const { section, item } of walkItems(tracker.sections)) {
+    if (item.assignment && !home.has(item.assignment)) {
+      home.set(item.assignment, section.id);
     }
   }
   const bySection = new Map<string, AssignmentInfo[]>();
