@@ -168,3 +168,80 @@ def test_no_course_specific_name_in_library_code() -> None:
             if pattern.search(lowered) or module_prefix.search(lowered):
                 problems.append(f"{shown(path)}:{number}: {line.strip()}")
     assert problems == []
+
+
+def local_imports(path: Path, package_root: Path) -> set[str]:
+    """Dotted names of the first-party modules a file imports (relative imports resolved)."""
+    parts = list(path.relative_to(package_root.parent).with_suffix("").parts)
+    here = parts[:-1]  # the package a relative import starts from (for __init__ too)
+    top = package_root.name
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here[: len(here) - (node.level - 1)] if node.level > 1 else here
+                module = [*base, *(node.module.split(".") if node.module else [])]
+            elif node.module and node.module.split(".")[0] == top:
+                module = node.module.split(".")
+            else:
+                continue
+            found.add(".".join(module))
+            # `from pkg import name` imports pkg.name when that is a module
+            for alias in node.names:
+                candidate = package_root.parent.joinpath(*module, alias.name)
+                if candidate.with_suffix(".py").is_file() or (candidate / "__init__.py").is_file():
+                    found.add(".".join([*module, alias.name]))
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == top)
+    return found
+
+
+def import_cycles(package_root: Path) -> list[list[str]]:
+    """Cycles in the graph of first-party imports (a module importing one that imports it back)."""
+    graph: dict[str, set[str]] = {}
+    for path in python_files(package_root):
+        rel = path.relative_to(package_root.parent).with_suffix("").parts
+        name = ".".join(rel[:-1] if rel[-1] == "__init__" else rel)
+        graph[name] = local_imports(path, package_root)
+    for name, deps in graph.items():
+        # Importing a.b.c runs a/__init__ and a/b/__init__ first, except the packages the importer
+        # itself sits in: those are already being imported (a package importing its own modules
+        # is not a cycle).
+        own = set(_with_parents(name))
+        graph[name] = {d for dep in deps for d in _with_parents(dep) if d in graph and d not in own}
+    cycles: list[list[str]] = []
+    state: dict[str, str] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = "open"
+        for dep in sorted(graph[node]):
+            if state.get(dep) == "open":
+                cycles.append([*path[path.index(dep) :], dep])
+            elif dep not in state:
+                visit(dep, [*path, dep])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    return cycles
+
+
+def _with_parents(dotted: str) -> list[str]:
+    parts = dotted.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    for package in (CORE, FACE):
+        assert import_cycles(package) == [], package.name
+
+
+def test_the_cycle_check_finds_a_cycle(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "app.py").write_text("from .handlers import routes\n")
+    (package / "handlers.py").write_text("from .app import Service\n")
+    (package / "store.py").write_text("from . import app\n")
+    assert import_cycles(package) == [["pkg.app", "pkg.handlers", "pkg.app"]]
