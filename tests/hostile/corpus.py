@@ -66,8 +66,17 @@ class Spec:
 
 
 EDIT_KEYS = {
-    "replace", "append", "insert_after", "duplicate", "meta", "crlf", "saved_outputs", "format", "raw_text",
-    "files", "symlinks",
+    "replace",
+    "append",
+    "insert_after",
+    "duplicate",
+    "meta",
+    "crlf",
+    "saved_outputs",
+    "format",
+    "raw_text",
+    "files",
+    "symlinks",
 }
 BIG = re.compile(r"@@BIG:(\d+)@@")
 
@@ -100,12 +109,18 @@ def _meta(cell: nbformat.NotebookNode) -> dict[str, Any]:
 def reference_answers(notebook: str) -> dict[str, str]:
     """grade_id -> the reference answer of each solution cell, without nbgrader's markers."""
     nb = nbformat.read(SOURCE / f"{notebook}.ipynb", as_version=4)
-    return {_meta(c)["grade_id"]: SOLUTION_MARKERS.sub("", c.source) for c in nb.cells if _meta(c).get("solution")}
+    return {
+        _meta(c)["grade_id"]: SOLUTION_MARKERS.sub("", c.source) for c in nb.cells if _meta(c).get("solution")
+    }
 
 
-def solved(notebook: str) -> nbformat.NotebookNode:
-    """The released notebook with the reference answers pasted in: what an excellent student submits."""
-    nb = nbformat.read(RELEASE / f"{notebook}.ipynb", as_version=4)
+def solved(notebook: str, release: Path = RELEASE) -> nbformat.NotebookNode:
+    """The released notebook with the reference answers pasted in: what an excellent student submits.
+
+    `release`: the student versions to start from; a test passes the ones it just generated from
+    source/, so the corpus follows the course as it is edited.
+    """
+    nb = nbformat.read(release / f"{notebook}.ipynb", as_version=4)
     answers = reference_answers(notebook)
     for cell in nb.cells:
         gid = _meta(cell).get("grade_id")
@@ -131,12 +146,16 @@ def _index(nb: nbformat.NotebookNode, grade_id: str) -> int:
     raise KeyError(f"no cell {grade_id!r}")
 
 
-def build_notebook(spec: Spec) -> str:
+def build_notebook(spec: Spec, release: Path = RELEASE) -> str:
     """The submitted file's text."""
     edits = spec.edits
     if edits.get("format") == "raw":
         return edits["raw_text"]
-    base = solved(spec.notebook) if spec.base == "solved" else nbformat.read(RELEASE / f"{spec.notebook}.ipynb", 4)
+    base = (
+        solved(spec.notebook, release)
+        if spec.base == "solved"
+        else nbformat.read(release / f"{spec.notebook}.ipynb", 4)
+    )
     answers = reference_answers(spec.notebook)
     for gid, source in (edits.get("replace") or {}).items():
         base.cells[_index(base, gid)].source = _expand(source, answers.get(gid, ""))
@@ -166,7 +185,9 @@ def build_notebook(spec: Spec) -> str:
             cell.execution_count = n + 1
             cell.outputs = [
                 nbformat.v4.new_output("stream", name="stdout", text="an old run\n"),
-                nbformat.v4.new_output("error", ename="ValueError", evalue="stale", traceback=["ValueError: stale"]),
+                nbformat.v4.new_output(
+                    "error", ename="ValueError", evalue="stale", traceback=["ValueError: stale"]
+                ),
             ]
     fmt = edits.get("format")
     if fmt == "v3":
@@ -181,10 +202,10 @@ def build_notebook(spec: Spec) -> str:
     return nbformat.writes(base)
 
 
-def write_submission(spec: Spec, folder: Path, course: Path) -> None:
+def write_submission(spec: Spec, folder: Path, course: Path, release: Path = RELEASE) -> None:
     """The student's submitted folder for the assignment: the notebook and any files beside it."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{spec.notebook}.ipynb").write_text(build_notebook(spec), encoding="utf-8")
+    (folder / f"{spec.notebook}.ipynb").write_text(build_notebook(spec, release), encoding="utf-8")
     for name, text in (spec.edits.get("files") or {}).items():
         (folder / name).write_text(text, encoding="utf-8")
     for name, target in (spec.edits.get("symlinks") or {}).items():
@@ -192,19 +213,24 @@ def write_submission(spec: Spec, folder: Path, course: Path) -> None:
     (folder / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
 
 
-def write_victim(student: str, folder: Path) -> None:
+VICTIM_NOTEBOOKS = ("01_exercises", "01_checkpoint")
+
+
+def write_victim(folder: Path, release: Path = RELEASE) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    for notebook in ("01_exercises", "01_checkpoint"):
-        (folder / f"{notebook}.ipynb").write_text(nbformat.writes(solved(notebook)), encoding="utf-8")
+    for notebook in VICTIM_NOTEBOOKS:
+        (folder / f"{notebook}.ipynb").write_text(
+            nbformat.writes(solved(notebook, release)), encoding="utf-8"
+        )
     (folder / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
 
 
-def submit_corpus(course: Path, specs: list[Spec]) -> None:
-    submitted = course / "submitted"
+def submit_corpus(course: Path, specs: list[Spec], submitted: Path, release: Path) -> None:
+    """Every spec's submission and the victims', into nbgrader's submitted folder of `course`."""
     for victim in VICTIMS:
-        write_victim(victim, submitted / victim / ASSIGNMENT)
+        write_victim(submitted / victim / ASSIGNMENT, release)
     for spec in specs:
-        write_submission(spec, submitted / spec.student / ASSIGNMENT, course)
+        write_submission(spec, submitted / spec.student / ASSIGNMENT, course, release)
 
 
 def expected_scores(spec: Spec) -> dict[str, float]:
@@ -214,7 +240,7 @@ def expected_scores(spec: Spec) -> dict[str, float]:
 
 
 def judge(spec: Spec, got: dict[str, float]) -> list[str]:
-    """What a grader got wrong on this spec (empty: graded right). `got`: grade_id -> score of its notebook."""
+    """What a grader got wrong on this spec (empty: graded right); `got`: grade_id -> score."""
     wrong = []
     full = max_scores(spec.notebook)
     for gid, want in expected_scores(spec).items():

@@ -185,7 +185,9 @@ class KernelCgroup:
         try:
             if self.base.version == 2:
                 events = (folder / "memory.events").read_text()
-                return any(line.split()[0] == "oom_kill" and int(line.split()[1]) > 0 for line in events.splitlines())
+                return any(
+                    line.split()[0] == "oom_kill" and int(line.split()[1]) > 0 for line in events.splitlines()
+                )
             control = (folder / "memory.oom_control").read_text()
             if "oom_kill " in control:
                 return any(

@@ -66,23 +66,30 @@ class SandboxUnavailable(RuntimeError):
 class Sandbox(Configurable):  # type: ignore[misc]
     """The grading sandbox and its per-notebook limits (`c.Sandbox.*` in nbgrader_config.py)."""
 
-    enabled = Bool(True, help="Run student kernels sandboxed (False: only with a loud warning).").tag(config=True)
-    require = Bool(
-        False, help="Refuse to grade when bubblewrap or Linux namespaces are unavailable, instead of degrading."
-    ).tag(config=True)
-    memory_mb = Integer(Limits.memory_mb, help="Memory per notebook (cgroup; watchdog on PSS without one).").tag(
+    enabled = Bool(True, help="Run student kernels sandboxed (False: only with a loud warning).").tag(
         config=True
     )
+    require = Bool(
+        False,
+        help="Refuse to grade when bubblewrap or Linux namespaces are unavailable, instead of degrading.",
+    ).tag(config=True)
+    memory_mb = Integer(
+        Limits.memory_mb, help="Memory per notebook (cgroup; watchdog on PSS without one)."
+    ).tag(config=True)
     pids = Integer(Limits.pids, help="Processes and threads per notebook.").tag(config=True)
     cpu_seconds = Integer(Limits.cpu_seconds, help="CPU seconds per kernel process.").tag(config=True)
     wall_seconds = Integer(Limits.wall_seconds, help="Wall-clock seconds per notebook.").tag(config=True)
     file_size_mb = Integer(Limits.file_size_mb, help="Largest file a notebook may write.").tag(config=True)
     open_files = Integer(Limits.open_files, help="Open file descriptors per process.").tag(config=True)
-    tmp_mb = Integer(Limits.tmp_mb, help="Size of each notebook's private /tmp and /dev/shm.").tag(config=True)
-    uid_base = Integer(200_000, help="First of the unprivileged uids kernels run as (no user owns them).").tag(
+    tmp_mb = Integer(Limits.tmp_mb, help="Size of each notebook's private /tmp and /dev/shm.").tag(
         config=True
     )
-    uid_count = Integer(100_000, help="How many uids, from uid_base, kernels are spread over.").tag(config=True)
+    uid_base = Integer(
+        200_000, help="First of the unprivileged uids kernels run as (no user owns them)."
+    ).tag(config=True)
+    uid_count = Integer(100_000, help="How many uids, from uid_base, kernels are spread over.").tag(
+        config=True
+    )
     bwrap = Unicode("bwrap", help="The bubblewrap executable.").tag(config=True)
     readonly_paths = List(
         Unicode(), help="Extra folders kernels may read (besides the system, Python and the course data)."
@@ -147,14 +154,24 @@ def namespaces_work() -> bool:
     unshare = shutil.which("unshare")
     if unshare is None:
         return False
-    flags = ["--mount", "--pid", "--net", "--fork"] + ([] if os.geteuid() == 0 else ["--user", "--map-root-user"])
+    flags = ["--mount", "--pid", "--net", "--fork"] + (
+        [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
+    )
     return _probe("unshare", [unshare, *flags, "true"])
 
 
 def _caps() -> list[str]:
     # What the fork server keeps so each child can confine itself; the child drops all of them
     # before any student code runs (setresuid to a non-zero uid clears every capability).
-    caps = ["CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_KILL", "CAP_FOWNER", "CAP_DAC_OVERRIDE"]
+    caps = [
+        "CAP_SYS_ADMIN",
+        "CAP_SETUID",
+        "CAP_SETGID",
+        "CAP_CHOWN",
+        "CAP_KILL",
+        "CAP_FOWNER",
+        "CAP_DAC_OVERRIDE",
+    ]
     return [arg for cap in caps for arg in ("--cap-add", cap)]
 
 
@@ -165,7 +182,10 @@ def policy_for(course_root: Path, config: Config) -> Policy | None:
     """The sandbox for grading this course on this machine, saying loudly what it cannot do."""
     settings = Sandbox(config=config)
     if not settings.enabled:
-        _warn("the grading sandbox is OFF (c.Sandbox.enabled = False): student code runs with the grader's rights")
+        _warn(
+            "the grading sandbox is OFF (c.Sandbox.enabled = False): "
+            "student code runs with the grader's rights"
+        )
         return None
     from ..nbgrader import NbgraderCourse, sqlite_file
 
@@ -197,7 +217,8 @@ def policy_for(course_root: Path, config: Config) -> Policy | None:
         missing.append("a uid per kernel (the grader is not root)")
     if missing and settings.require:
         raise SandboxUnavailable(
-            "the grading sandbox is required (c.Sandbox.require = True) but this machine lacks: " + "; ".join(missing)
+            "the grading sandbox is required (c.Sandbox.require = True) but this machine lacks: "
+            + "; ".join(missing)
         )
     coursedir = course.coursedir
     gradebook = sqlite_file(course.db_url)
@@ -297,7 +318,8 @@ def wrap_command(argv: list[str], policy: Policy | None) -> list[str]:
     scratch = _scratch_root(argv)
     data = policy.data_dir
     binds = [
-        p for p in _minimal([*_python_paths(), *policy.readonly])
+        p
+        for p in _minimal([*_python_paths(), *policy.readonly])
         if not any(p == s or p.startswith(s + "/") for s in SYSTEM_PATHS if os.path.isdir(s))
     ]
     # bubblewrap makes missing parent folders mode 0700, which the unprivileged kernel could not
@@ -342,6 +364,7 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_NO_NEW_PRIVS = 38
+TMP_DIRS = ("/tmp", "/dev/shm", "/var/tmp")
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
 _libc: Any = None
@@ -363,7 +386,10 @@ def _check(result: int, what: str) -> None:
 def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
     _check(
         _c().mount(
-            source.encode(), target.encode(), fstype.encode() if fstype else None, flags,
+            source.encode(),
+            target.encode(),
+            fstype.encode() if fstype else None,
+            flags,
             data.encode() if data else None,
         ),
         f"mount {target}",
@@ -371,7 +397,13 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
 
 
 def _tmpfs(target: str, size_mb: int, mode: str = "1777", uid: int = 0, flags: int = 0) -> None:
-    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | flags, f"size={size_mb}m,mode={mode},uid={uid},gid={uid}")
+    _mount(
+        "tmpfs",
+        target,
+        "tmpfs",
+        MS_NOSUID | MS_NODEV | flags,
+        f"size={size_mb}m,mode={mode},uid={uid},gid={uid}",
+    )
 
 
 def uid_for(policy: Policy, scratch_dir: Path) -> int:
@@ -384,6 +416,8 @@ def child_setup(policy: Policy | None, scratch_dir: Path) -> None:
     if policy is None:
         return
     scratch_dir = Path(scratch_dir)
+    from . import tamper  # while every file is still readable
+
     privileged = os.geteuid() == 0 and "namespaces" in policy.layers
     keys = _read_keys(policy)
     uid = uid_for(policy, scratch_dir) if os.geteuid() == 0 else os.geteuid()
@@ -414,14 +448,14 @@ def child_setup(policy: Policy | None, scratch_dir: Path) -> None:
         _drop_privileges(uid)
     with contextlib.suppress(OSError):
         _check(_c().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
-    from . import tamper
-
     tamper.install(keys, policy.keys_target)
 
 
 def _read_keys(policy: Policy) -> dict[str, bytes]:
     """The instructor-only files, read while still privileged (relative path -> bytes)."""
-    folder = Path(STAGE_KEYS) if Path(STAGE_KEYS).is_dir() else Path(policy.keys_dir) if policy.keys_dir else None
+    folder = (
+        Path(STAGE_KEYS) if Path(STAGE_KEYS).is_dir() else Path(policy.keys_dir) if policy.keys_dir else None
+    )
     if folder is None or not folder.is_dir():
         return {}
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -448,7 +482,7 @@ def _kernel_cgroup(policy: Policy) -> _limits.KernelCgroup | None:
     return cgroup
 
 
-def _sweep(base: _limits.CgroupBase, older_than: float = 120.0) -> None:
+def _sweep(base: _limits.CgroupBase, older_than: float = 30.0) -> None:
     """Remove empty kernel cgroups a killed supervisor left behind (rmdir fails on busy ones)."""
     now = time.time()
     for folder in base.dirs:
@@ -461,21 +495,30 @@ def _sweep(base: _limits.CgroupBase, older_than: float = 120.0) -> None:
 def _private_filesystem(policy: Policy, scratch_dir: Path, uid: int) -> None:
     """This kernel's view: its own /proc, /tmp, /dev/shm, only its own scratch, no course folders."""
     # Only this notebook's folder stays visible under the scratch root (its siblings are other
-    # kernels' notebooks), and /tmp is new: hold what must stay (the scratch folder, the public
-    # data, which may live under /tmp) by a descriptor, cover, put them back.
+    # kernels' notebooks), and /tmp is new. Without bubblewrap, folders the kernel's uid could not
+    # cross (a Python installed under /root) are covered too. What must stay (the scratch folder,
+    # the public data, the Python installation) is held by a descriptor and put back afterwards.
+    root = scratch_dir.parent
     keep = [(scratch_dir, False)]
     if policy.data_dir and os.path.isdir(policy.data_dir):
         keep.append((Path(policy.data_dir), True))
+    python = [Path(p) for p in _minimal(_python_paths()) if os.path.isdir(p)]
+    blocked = {a for p in python for a in p.parents if a != Path("/") and not os.stat(a).st_mode & 0o001}
+    covers = [Path(t) for t in ("/tmp", "/dev/shm", "/var/tmp") if os.path.isdir(t)]
+    covers += sorted(a for a in blocked if not any(b in a.parents for b in blocked))
+    keep += [(p, True) for p in python if any(c == p or c in p.parents for c in covers)]
     held = [os.open(path, os.O_PATH | os.O_DIRECTORY) for path, _ in keep]
     try:
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-        for target in ("/tmp", "/dev/shm", "/var/tmp"):
-            if os.path.isdir(target):
-                _tmpfs(target, policy.limits.tmp_mb)
-        root = scratch_dir.parent
+        for target in covers:
+            _tmpfs(
+                str(target),
+                policy.limits.tmp_mb if str(target) in TMP_DIRS else 16,
+                mode="1777" if str(target) in TMP_DIRS else "0755",
+            )
         _makedirs(root)
         _tmpfs(str(root), 16, mode="0755")
-        for (path, readonly), fd in zip(keep, held):
+        for (path, readonly), fd in zip(keep, held, strict=True):
             _makedirs(path)
             _mount(f"/proc/self/fd/{fd}", str(path), None, MS_BIND | MS_REC)
             if readonly:
@@ -586,7 +629,10 @@ def _supervise(
                 break
             if time.monotonic() > deadline:
                 reason = _limits.EXIT_WALL
-            elif cgroup is None and sum(map(_limits.pss_bytes, _limits.processes_of(uid))) > limit.memory_mb * _limits.MB:
+            elif (
+                cgroup is None
+                and sum(map(_limits.pss_bytes, _limits.processes_of(uid))) > limit.memory_mb * _limits.MB
+            ):
                 reason = _limits.EXIT_MEMORY
             if reason:
                 _kill_everything(pid, cgroup, uid)

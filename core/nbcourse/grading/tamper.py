@@ -27,7 +27,6 @@ use ctypes, and answer the guard with the token it sees in the user expression.
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import json
 import linecache
@@ -47,10 +46,33 @@ REDACTED = "[hidden test line removed]"
 
 # Module attributes hidden tests rely on (every public function/class of these modules).
 TRUSTED_MODULES = (
-    "builtins", "time", "math", "json", "os", "os.path", "io", "pathlib", "tempfile", "random", "re",
-    "importlib", "unittest.mock", "numpy", "numpy.testing", "numpy.linalg", "numpy.random", "pandas",
-    "pandas.testing", "pandas.api.types", "polars", "polars.testing", "sklearn.base", "sklearn.metrics",
-    "sklearn.utils.validation", "pandera", "pandera.pandas",
+    "builtins",
+    "time",
+    "math",
+    "json",
+    "os",
+    "os.path",
+    "io",
+    "pathlib",
+    "tempfile",
+    "random",
+    "re",
+    "importlib",
+    "unittest.mock",
+    "numpy",
+    "numpy.testing",
+    "numpy.linalg",
+    "numpy.random",
+    "pandas",
+    "pandas.testing",
+    "pandas.api.types",
+    "polars",
+    "polars.testing",
+    "sklearn.base",
+    "sklearn.metrics",
+    "sklearn.utils.validation",
+    "pandera",
+    "pandera.pandas",
 )
 # Methods of classes hidden tests rely on or the kernel grades with: "module:Class.attr".
 TRUSTED_METHODS = (
@@ -83,12 +105,30 @@ TRUSTED_METHODS = (
 )
 # Shell instance attributes a student may override per instance (setting one shadows the class's).
 SHELL_METHODS = (
-    "run_cell", "run_cell_async", "run_code", "run_ast_nodes", "transform_cell", "showtraceback",
-    "_showtraceback", "showsyntaxerror", "user_expressions", "should_run_async", "get_exception_only",
+    "run_cell",
+    "run_cell_async",
+    "run_code",
+    "run_ast_nodes",
+    "transform_cell",
+    "showtraceback",
+    "_showtraceback",
+    "showsyntaxerror",
+    "user_expressions",
+    "should_run_async",
+    "get_exception_only",
 )
 # Names a hidden test may use from the notebook's namespace that must be the real modules.
-MODULE_ALIASES = {"np": "numpy", "pd": "pandas", "pl": "polars", "pa": "pandera.pandas", "time": "time",
-                  "json": "json", "os": "os", "math": "math", "plt": "matplotlib.pyplot"}
+MODULE_ALIASES = {
+    "np": "numpy",
+    "pd": "pandas",
+    "pl": "polars",
+    "pa": "pandera.pandas",
+    "time": "time",
+    "json": "json",
+    "os": "os",
+    "math": "math",
+    "plt": "matplotlib.pyplot",
+}
 
 
 @dataclass
@@ -143,12 +183,14 @@ def _snapshot_module(state: _State, name: str) -> None:
     if name == "builtins":
         # Only builtin functions and types: IPython swaps exit/quit/get_ipython in and out itself.
         state.modules[name] = {
-            k: v for k, v in vars(module).items()
+            k: v
+            for k, v in vars(module).items()
             if not k.startswith("_") and isinstance(v, (type, types.BuiltinFunctionType))
         }
         return
     state.modules[name] = {
-        k: v for k, v in vars(module).items()
+        k: v
+        for k, v in vars(module).items()
         if not k.startswith("__") and (callable(v) or isinstance(v, types.ModuleType))
     }
 
@@ -253,10 +295,10 @@ def _make_audit_hook(state: _State) -> Any:
                 path = os.path.realpath(os.fsdecode(args[0]))
             except (TypeError, ValueError):
                 return
-            if path == keys_target or path.startswith(keys_target + os.sep):
-                if not state.window or _student_frame(sys._getframe(1), state):
-                    state.flags.append("tried to read the instructor-only files (refused)")
-                    raise PermissionError(13, "instructor-only file", path)
+            inside = path == keys_target or path.startswith(keys_target + os.sep)
+            if inside and (not state.window or _student_frame(sys._getframe(1), state)):
+                state.flags.append("tried to read the instructor-only files (refused)")
+                raise PermissionError(13, "instructor-only file", path)
         elif event in ("sys.settrace", "sys.setprofile") and not state.in_guard:
             state.flags.append(f"called {event}")
 
@@ -419,7 +461,7 @@ def _scrub_history(state: _State) -> None:
             ns[name] = ""
     for key in set(linecache.cache) - state.linecache_keys:
         linecache.cache.pop(key, None)
-    for name in ("_ipython_cache", ):
+    for name in ("_ipython_cache",):
         extra = getattr(linecache, name, None)
         if isinstance(extra, dict):
             for key in set(extra) - state.linecache_keys:
@@ -529,13 +571,18 @@ def judge(
     failed, reason = False, ""
     for when, report in (("before", before), ("after", after)):
         if report is None or report.get("token") != token or not report.get("installed"):
-            failed, reason = True, f"the grading guard did not answer {when} this test (the kernel was tampered with)"
+            failed, reason = (
+                True,
+                f"the grading guard did not answer {when} this test (the kernel was tampered with)",
+            )
             flags.append(reason)
             continue
         flags += [str(f) for f in report.get("flags", [])]
         if report.get("changed"):
             what = ", ".join(report["changed"][:8])
-            flags.append(f"replaced trusted functions {'before' if when == 'before' else 'during'} a test: {what}")
+            flags.append(
+                f"replaced trusted functions {'before' if when == 'before' else 'during'} a test: {what}"
+            )
             if when == "after":
                 failed, reason = True, f"the test's trusted functions were replaced while it ran ({what})"
     if cell_status == "error" and not failed:
@@ -554,7 +601,9 @@ def apply_verdict(cell: Any, verdict: Verdict) -> None:
 def error_output(reason: str) -> Any:
     import nbformat
 
-    return nbformat.v4.new_output("error", ename="GradingError", evalue=reason, traceback=[f"GradingError: {reason}"])
+    return nbformat.v4.new_output(
+        "error", ename="GradingError", evalue=reason, traceback=[f"GradingError: {reason}"]
+    )
 
 
 def hidden_lines(source_nb: Any, visible_nb: Any = None) -> set[str]:
@@ -628,3 +677,80 @@ def redact_hidden(nb: Any, source_nb: Any, visible_nb: Any = None) -> int:
 def flags_text(flags: Iterable[str]) -> str:
     unique = list(dict.fromkeys(flags))
     return "Flagged for review: " + "; ".join(unique) if unique else ""
+
+
+# ---- in the grader: wiring it into nbgrader's Execute ----------------------------------------------
+
+
+@dataclass
+class GuardLog:
+    """What the guard saw in one notebook: flags for review, and which test cells it failed."""
+
+    flags: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # grade_id -> reason
+    status: str | None = None
+
+
+GUARD_TIMEOUT = 30.0
+
+
+async def _silent(execute: Any, expression: str, timeout: float) -> dict[str, Any] | None:
+    """Evaluate one user expression silently (no history, no events, no outputs); its report."""
+    import asyncio
+
+    kc = execute.kc
+    msg_id = kc.execute("", silent=True, store_history=False, user_expressions={EXPR_KEY: expression})
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return None
+        try:
+            msg = await kc._async_get_shell_msg(timeout=remaining)
+        except Exception:  # queue.Empty on timeout, or the kernel went away
+            return None
+        if msg.get("parent_header", {}).get("msg_id") == msg_id:
+            return read_reply(msg.get("content"))
+
+
+def guard(execute: Any, timeout: float | None = None) -> GuardLog:
+    """Guard every autograded test cell nbgrader's `Execute` (an nbclient client) runs from now on.
+
+    Call once per notebook before `execute.preprocess`; wraps `preprocess_cell` (so a wrapper
+    added afterwards still sees every cell) and chains `on_cell_executed`.
+    """
+    from jupyter_core.utils import run_sync
+
+    from ..nbgrader import grade_id, is_autograded_test
+
+    log = GuardLog()
+    original = execute.preprocess_cell
+    previous_hook = execute.on_cell_executed
+    wait = timeout or min(GUARD_TIMEOUT, float(execute.timeout or GUARD_TIMEOUT))
+
+    def on_cell_executed(**kwargs: Any) -> Any:
+        reply = kwargs.get("execute_reply") or {}
+        log.status = (reply.get("content") or {}).get("status")
+        if previous_hook is not None:
+            return previous_hook(**kwargs)
+        return None
+
+    def preprocess_cell(cell: Any, resources: Any, index: int) -> Any:
+        if not is_autograded_test(cell):
+            return original(cell, resources, index)
+        token = new_token()
+        before = run_sync(_silent)(execute, before_expr(token), wait)
+        log.status = None
+        cell, resources = original(cell, resources, index)
+        after = run_sync(_silent)(execute, after_expr(token), wait)
+        verdict = judge(before, after, token, log.status)
+        apply_verdict(cell, verdict)
+        log.flags += verdict.flags
+        if verdict.failed:
+            log.failed[grade_id(cell)] = verdict.reason
+        return cell, resources
+
+    execute.on_cell_executed = on_cell_executed
+    execute.preprocess_cell = preprocess_cell
+    return log
