@@ -134,32 +134,7 @@ class AutoEvaluator:
                 state["detail"] = "not graded yet"
             return state
 
-        state["status"] = "graded"
-        if spec.rule == "score":
-            state["score"], state["max_score"] = grade.score, grade.max_score
-            state["satisfied"] = grade.score >= float(spec.min_score or 0)
-            state["detail"] = f"{_num(grade.score)} / {_num(grade.max_score)}" + (
-                f" (needs {_num(spec.min_score)})" if spec.min_score is not None else ""
-            )
-        else:
-            ids = (
-                list(spec.cells or [])
-                if spec.rule == "cells"
-                else [g for g, c in grade.cells.items() if c.kind == "test"]
-            )
-            cells = [grade.cells.get(g) for g in ids]
-            present = [c for c in cells if c is not None]
-            passing = sum(1 for c in present if c.full_marks)
-            state["score"] = sum(c.score for c in present)
-            state["max_score"] = sum(c.max_score for c in present)
-            state["satisfied"] = bool(ids) and passing == len(ids)
-            missing = [g for g, c in zip(ids, cells, strict=True) if c is None]
-            detail = f"{passing} of {len(ids)} cells pass"
-            if missing:
-                detail += f"; not in the grade: {', '.join(missing)}"
-            if any(c.needs_manual_grade for c in present):
-                detail += "; waiting for manual grading"
-            state["detail"] = detail
+        state.update(graded_state(spec, grade))
         return self._with_grade_links(state, grade)
 
     def _with_grade_links(self, state: ItemState, grade: NotebookGrade | None) -> ItemState:
@@ -205,6 +180,37 @@ class AutoEvaluator:
         else:
             state["status"] = "self_check_passed" if state["satisfied"] else "not_attempted"
         return self._with_grade_links(state, grade)
+
+
+def graded_state(spec: Any, grade: NotebookGrade) -> ItemState:
+    """status/score/max_score/satisfied/detail of a `score`, `cells` or `all_cells` item, from its grade.
+
+    Pure: the learner's sidebar and the instructor's cohort view both judge an item by this.
+    """
+    state: ItemState = {"status": "graded"}
+    if spec.rule == "score":
+        state["score"], state["max_score"] = grade.score, grade.max_score
+        state["satisfied"] = grade.score >= float(spec.min_score or 0)
+        state["detail"] = f"{_num(grade.score)} / {_num(grade.max_score)}" + (
+            f" (needs {_num(spec.min_score)})" if spec.min_score is not None else ""
+        )
+        return state
+    tests = [g for g, c in grade.cells.items() if c.kind == "test"]
+    ids = list(spec.cells or []) if spec.rule == "cells" else tests
+    cells = [grade.cells.get(g) for g in ids]
+    present = [c for c in cells if c is not None]
+    passing = sum(1 for c in present if c.full_marks)
+    state["score"] = sum(c.score for c in present)
+    state["max_score"] = sum(c.max_score for c in present)
+    state["satisfied"] = bool(ids) and passing == len(ids)
+    missing = [g for g, c in zip(ids, cells, strict=True) if c is None]
+    detail = f"{passing} of {len(ids)} cells pass"
+    if missing:
+        detail += f"; not in the grade: {', '.join(missing)}"
+    if any(c.needs_manual_grade for c in present):
+        detail += "; waiting for manual grading"
+    state["detail"] = detail
+    return state
 
 
 # ---- learner-entered items -----------------------------------------------------------------------
