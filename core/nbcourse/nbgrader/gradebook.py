@@ -51,13 +51,37 @@ def read_student_grades(
     gradebook: Any, course: NbgraderCourse, student: str, assignments: Iterable[str]
 ) -> dict[tuple[str, str], NotebookGrade] | None:
     """Every graded notebook of `student` in `assignments`; None when the gradebook lacks the student."""
+    from nbgrader.api import Student
+
+    session = gradebook.db
+    try:
+        if session.get(Student, student) is None:
+            return None
+    finally:
+        session.rollback()
+    return read_grades(gradebook, course, assignments, student=student).get(student, {})
+
+
+def read_grades(
+    gradebook: Any,
+    course: NbgraderCourse,
+    assignments: Iterable[str],
+    *,
+    student: str | None = None,
+    with_paths: bool = True,
+) -> dict[str, dict[tuple[str, str], NotebookGrade]]:
+    """Every graded notebook in `assignments`, by student (one student, or the whole cohort).
+
+    Two statements whatever the number of students (walking the ORM objects instead costs a query
+    per grade: ~0.4 s for one learner's full course, minutes for a cohort). `with_paths` looks up
+    each notebook's feedback page and autograded copy on disk; a cohort summary skips that.
+    """
     from nbgrader.api import (
         Assignment,
         BaseCell,
         Grade,
         Notebook,
         SolutionCell,
-        Student,
         SubmittedAssignment,
         SubmittedNotebook,
     )
@@ -65,14 +89,10 @@ def read_student_grades(
     wanted = list(assignments)
     session = gradebook.db
     try:
-        if session.get(Student, student) is None:
-            return None
-        # One statement for every grade of the student (walking the ORM objects instead costs a
-        # query per grade: ~0.4 s for a full course, too slow for a sidebar poll).
-        rows = (
+        query = (
             session.query(
-                Assignment.name, Notebook.name, BaseCell.name, Grade.score, Grade.max_score,
-                Grade.needs_manual_grade, Grade.cell_type, SubmittedAssignment.timestamp,
+                SubmittedAssignment.student_id, Assignment.name, Notebook.name, BaseCell.name, Grade.score,
+                Grade.max_score, Grade.needs_manual_grade, Grade.cell_type, SubmittedAssignment.timestamp,
             )
             .select_from(Grade)
             .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
@@ -80,10 +100,11 @@ def read_student_grades(
             .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
             .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
             .join(BaseCell, Grade.cell_id == BaseCell.id)
-            .filter(SubmittedAssignment.student_id == student)
             .filter(Assignment.name.in_(wanted))
-            .all()
         )  # fmt: skip
+        if student is not None:
+            query = query.filter(SubmittedAssignment.student_id == student)
+        rows = query.all()
         solutions = set(
             session.query(Assignment.name, Notebook.name, SolutionCell.name)
             .select_from(SolutionCell)
@@ -96,38 +117,40 @@ def read_student_grades(
         # End the read transaction: an open one would keep nbgrader from writing SQLite.
         session.rollback()
 
-    cells: dict[tuple[str, str], dict[str, CellGrade]] = {}
-    submitted: dict[str, datetime | None] = {}
-    for assignment, notebook, gid, score, max_score, manual, cell_type, when in rows:
+    cells: dict[tuple[str, str, str], dict[str, CellGrade]] = {}
+    submitted: dict[tuple[str, str], datetime | None] = {}
+    for who, assignment, notebook, gid, score, max_score, manual, cell_type, when in rows:
         if (assignment, notebook, gid) in solutions:
             kind: CellKind = "answer"
         elif cell_type == "markdown":
             kind = "task"
         else:
             kind = "test"
-        cells.setdefault((assignment, notebook), {})[gid] = CellGrade(
+        cells.setdefault((who, assignment, notebook), {})[gid] = CellGrade(
             grade_id=gid,
             score=float(score or 0.0),
             max_score=float(max_score or 0.0),
             kind=kind,
             needs_manual_grade=bool(manual),
         )
-        submitted[assignment] = as_utc(when)
+        submitted[(who, assignment)] = as_utc(when)
 
-    found: dict[tuple[str, str], NotebookGrade] = {}
-    for (assignment, name), graded in cells.items():
-        feedback = course.feedback_dir(student, assignment) / f"{name}.html"
-        autograded = course.autograded_dir(student, assignment) / f"{name}.ipynb"
-        found[(assignment, name)] = NotebookGrade(
+    found: dict[str, dict[tuple[str, str], NotebookGrade]] = {}
+    for (who, assignment, name), graded in cells.items():
+        feedback = autograded = None
+        if with_paths:
+            feedback = course.feedback_dir(who, assignment) / f"{name}.html"
+            autograded = course.autograded_dir(who, assignment) / f"{name}.ipynb"
+        found.setdefault(who, {})[(assignment, name)] = NotebookGrade(
             assignment=assignment,
             notebook=name,
             # As nbgrader's SubmittedNotebook.score / max_score: sums over the grade cells.
             score=sum(c.score for c in graded.values()),
             max_score=sum(c.max_score for c in graded.values()),
             cells=graded,
-            submitted=submitted.get(assignment),
-            feedback_path=feedback if feedback.is_file() else None,
-            submission_path=autograded if autograded.is_file() else None,
+            submitted=submitted.get((who, assignment)),
+            feedback_path=feedback if feedback is not None and feedback.is_file() else None,
+            submission_path=autograded if autograded is not None and autograded.is_file() else None,
         )
     return found
 
