@@ -80,7 +80,7 @@ def ensure_data(root: Path) -> None:
 
 
 def workspace_dir(root: Path, explicit: str | None) -> Path:
-    return Path(explicit).resolve() if explicit else root / "workspace"
+    return Path(explicit).resolve() if explicit else authoring.default_workspace(root)
 
 
 def setup(root: Path, workspace: Path) -> None:

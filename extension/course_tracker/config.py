@@ -12,9 +12,10 @@ import os
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_data_dir
-from traitlets import Float, Unicode, default
+from traitlets import Bool, Enum, Float, Unicode, default
 from traitlets.config import Configurable
 
+from nbcourse.authoring.workspace import default_workspace
 from nbcourse.nbgrader import read_db_url
 from nbcourse.tracker.manifest import MANIFEST_FILE, find_course_root
 
@@ -63,6 +64,22 @@ class CourseTracker(Configurable):
         help="Seconds a 'Check my work' run (autograde + feedback) may take before it is stopped.",
     )
 
+    role = Enum(
+        ["student", "instructor"],
+        "student",
+        config=True,
+        help="Whose server this is. 'instructor' turns on the cohort view (it reads the whole "
+        "gradebook); every other server answers 403 to it. On JupyterHub the hub sets it from the "
+        "user's group (deploy/hub/).",
+    )
+
+    check_my_work = Bool(
+        True,
+        config=True,
+        help="Offer 'Check my work' (local grading with the hidden tests). Off on a cohort hub, where "
+        "the hidden tests live only with the grader and the instructor grades submissions.",
+    )
+
     @default("course_root")
     def _default_course_root(self) -> str:
         from_env = os.environ.get("COURSE_ROOT")
@@ -74,7 +91,7 @@ class CourseTracker(Configurable):
 
     @default("workspace_dir")
     def _default_workspace_dir(self) -> str:
-        return str(Path(self.course_root) / "workspace") if self.course_root else ""
+        return str(default_workspace(Path(self.course_root))) if self.course_root else ""
 
     @default("student_id")
     def _default_student_id(self) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from nbcourse.authoring.workspace import default_workspace
 from nbcourse.nbgrader import NbgraderCourse
 from nbcourse.tracker.envchecks import EnvChecker
 from nbcourse.tracker.manifest import MANIFEST_FILE, Assignment, Item, Manifest, load_manifest
@@ -65,7 +66,7 @@ class TrackerService:
 
     @property
     def workspace_dir(self) -> Path:
-        return Path(self.config.workspace_dir or self.course_root / "workspace").expanduser()
+        return Path(self.config.workspace_dir or default_workspace(self.course_root)).expanduser()
 
     @property
     def server_root(self) -> Path | None:

@@ -5,7 +5,7 @@ sync with the source, and copy it into a learner's workspace without touching th
 from .build import BuildError, build_release, generate_assignment
 from .leaks import check_notebook, check_release_clean, secrets_of
 from .sync import ReleaseReport, check_release, diff_trees
-from .workspace import WorkspaceReport, sync_workspace
+from .workspace import WorkspaceReport, default_workspace, sync_workspace
 
 __all__ = [
     "BuildError",
@@ -15,6 +15,7 @@ __all__ = [
     "check_notebook",
     "check_release",
     "check_release_clean",
+    "default_workspace",
     "diff_trees",
     "generate_assignment",
     "secrets_of",

@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 IGNORED_PARTS = frozenset({".ipynb_checkpoints", "__pycache__"})
+WORKSPACE_FOLDER = "workspace"
+
+
+def default_workspace(course_root: Path) -> Path:
+    """Where a self-paced learner's notebooks live unless they say otherwise."""
+    return Path(course_root) / WORKSPACE_FOLDER
 
 
 @dataclass

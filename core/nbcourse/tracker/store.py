@@ -76,7 +76,7 @@ def _parse(text: str, path: Path, course_id: str) -> dict[str, StoredItem]:
         # A newer tracker wrote this file; guessing at its shape could destroy answers.
         raise StoreError(
             f"{path}: unknown schema_version {version!r} (this tracker reads version "
-            f"{SCHEMA_VERSION}); the file was left untouched — upgrade jupyterlab-course-tracker"
+            f"{SCHEMA_VERSION}); the file was left untouched — upgrade nbcourse"
         )
     if data.get("course_id") != course_id:
         raise StoreError(
