@@ -142,6 +142,7 @@ class _State:
     shell: Any = None
     kernel: Any = None
     shell_state: dict[str, Any] = field(default_factory=dict)
+    shell_own: dict[str, Any] = field(default_factory=dict)  # instance attributes ipykernel set itself
     keys: dict[str, bytes] = field(default_factory=dict)
     keys_target: str | None = None
     window: bool = False
@@ -204,7 +205,7 @@ def _snapshot(state: _State) -> None:
             owner, attr = found
             if attr in vars(owner):
                 state.methods[spec] = vars(owner)[attr]
-    state.meta_path = list(sys.meta_path)
+    state.meta_path = [f for f in sys.meta_path if not isinstance(f, _SnapshotOnImport)]
     state.path_hooks = list(sys.path_hooks)
 
 
@@ -217,6 +218,7 @@ def _snapshot_shell(state: _State, shell: Any, kernel: Any) -> None:
     state.methods.clear()
     _snapshot(state)
     manager = shell.input_transformer_manager
+    state.shell_own = {name: vars(shell)[name] for name in SHELL_METHODS if name in vars(shell)}
     state.shell_state = {
         "custom_exceptions": shell.custom_exceptions,
         "CustomTB": shell.CustomTB,
@@ -239,12 +241,49 @@ def _snapshot_shell(state: _State, shell: Any, kernel: Any) -> None:
     }
 
 
+class _SnapshotOnImport:
+    """A meta-path finder that lets the real finders work and snapshots a trusted module right
+    after its first import (a trusted module the kernel had not imported before student code)."""
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name not in TRUSTED_MODULES or name in self.state.modules:
+            return None
+
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None:
+                spec.loader = _SnapshotLoader(spec.loader, self.state)
+                return spec
+        return None
+
+
+class _SnapshotLoader:
+    def __init__(self, loader: Any, state: _State) -> None:
+        self.loader, self.state = loader, state
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec) if hasattr(self.loader, "create_module") else None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self.loader.exec_module(module)
+        _snapshot_module(self.state, module.__name__)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loader, name)
+
+
 def install(keys: dict[str, bytes] | None = None, keys_target: str | None = None) -> None:
     """Snapshot the trusted functions and install the guarding audit hook (first thing in a kernel)."""
     global _state
     state = _State(keys=dict(keys or {}), keys_target=keys_target)
     _snapshot(state)
     _state = state
+    sys.meta_path.insert(0, _SnapshotOnImport(state))
     _hook_kernel_start(state)
     sys.addaudithook(_make_audit_hook(state))
 
@@ -299,8 +338,6 @@ def _make_audit_hook(state: _State) -> Any:
             if inside and (not state.window or _student_frame(sys._getframe(1), state)):
                 state.flags.append("tried to read the instructor-only files (refused)")
                 raise PermissionError(13, "instructor-only file", path)
-        elif event in ("sys.settrace", "sys.setprofile") and not state.in_guard:
-            state.flags.append(f"called {event}")
 
     return hook
 
@@ -329,6 +366,8 @@ def _restore(state: _State) -> list[str]:
         if vars(owner).get(attr, _MISSING) is not value:
             changed.append(spec.split(":")[1])
             setattr(owner, attr, value)
+    if not any(isinstance(f, _SnapshotOnImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _SnapshotOnImport(state))
     added = [f for f in sys.meta_path if f not in state.meta_path and _defined_by_student(f, state)]
     for finder in added:
         changed.append(f"sys.meta_path += {type(finder).__name__}")
@@ -354,13 +393,25 @@ def _defined_by_student(obj: Any, state: _State) -> bool:
     return bool(filename) and filename in state.student_files
 
 
+def _own_method(shell: Any, name: str, value: Any) -> bool:
+    """An instance attribute that is just the shell's own method (ipykernel stores some itself)."""
+    return getattr(value, "__self__", None) is shell and getattr(value, "__func__", None) is getattr(
+        type(shell), name, None
+    )
+
+
 def _restore_shell(state: _State, shell: Any) -> list[str]:
     changed: list[str] = []
     saved = state.shell_state
     for name in SHELL_METHODS:
-        if name in vars(shell):
+        own = state.shell_own.get(name, _MISSING)
+        value = vars(shell).get(name, _MISSING)
+        if value is not own and not _own_method(shell, name, value):
             changed.append(f"shell.{name}")
-            delattr(shell, name)
+            if own is _MISSING:
+                delattr(shell, name)
+            else:
+                setattr(shell, name, own)
     for name in ("custom_exceptions", "CustomTB", "InteractiveTB", "SyntaxTB", "displayhook", "display_pub"):
         if getattr(shell, name) is not saved[name]:
             changed.append(f"shell.{name}")
@@ -608,11 +659,13 @@ def error_output(reason: str) -> Any:
 
 def hidden_lines(source_nb: Any, visible_nb: Any = None) -> set[str]:
     """Lines of hidden tests that appear nowhere a student can see (stripped, long enough to matter)."""
+    from ..nbgrader import cell_text
+
     hidden: set[str] = set()
     visible: set[str] = set()
     for cell in source_nb.cells:
         inside = False
-        for line in _text(cell.get("source", "")).splitlines():
+        for line in cell_text(cell).splitlines():
             stripped = line.strip()
             if stripped.startswith(HIDDEN_BEGIN):
                 inside = True
@@ -624,7 +677,7 @@ def hidden_lines(source_nb: Any, visible_nb: Any = None) -> set[str]:
                 visible.add(stripped)
     if visible_nb is not None:
         for cell in visible_nb.cells:
-            visible.update(line.strip() for line in _text(cell.get("source", "")).splitlines())
+            visible.update(line.strip() for line in cell_text(cell).splitlines())
     return {line for line in hidden - visible if len(line) >= 12 and not line.startswith("#")}
 
 
