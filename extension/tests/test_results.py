@@ -37,9 +37,7 @@ def test_gradebook_results_from_a_real_autograde(graded_course: Path) -> None:
     assert answer.kind == "answer" and answer.needs_manual_grade and not answer.full_marks
     assert grade.submitted == datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
     assert grade.feedback_path == graded_course / "feedback" / STUDENT / ASSIGNMENT / "problem1.html"
-    assert grade.submission_path == (
-        graded_course / "autograded" / STUDENT / ASSIGNMENT / "problem1.ipynb"
-    )
+    assert grade.submission_path == (graded_course / "autograded" / STUDENT / ASSIGNMENT / "problem1.ipynb")
 
 
 def test_gradebook_without_the_student_falls_through_to_none(graded_course: Path) -> None:
@@ -97,9 +95,7 @@ def _fetch_feedback(graded_course: Path, home: Path, timestamp: str, page_text: 
     return target
 
 
-def test_feedback_source_used_when_no_gradebook_has_the_student(
-    graded_course: Path, tmp_path: Path
-) -> None:
+def test_feedback_source_used_when_no_gradebook_has_the_student(graded_course: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     page = _fetch_feedback(graded_course, home, "2026-11-20 09:00:00.000000 UTC")
     results = _reader(graded_course, student="hub_student", workspace=home).read(PAIRS)
@@ -125,3 +121,18 @@ def test_unparseable_feedback_page_is_skipped(graded_course: Path, tmp_path: Pat
     home = tmp_path / "home"
     _fetch_feedback(graded_course, home, "2026-11-20 09:00:00.000000 UTC", "<html>nope</html>")
     assert FeedbackSource(home).read(PAIRS) == {}
+
+
+def test_feedback_written_after_the_grades_is_found_without_a_gradebook_change(
+    graded_course: Path,
+) -> None:
+    """Issue 14.1: a read between autograde and generate_feedback cached "no feedback" for good."""
+    page = graded_course / "feedback" / STUDENT / ASSIGNMENT / "problem1.html"
+    kept = page.read_bytes()
+    page.unlink()
+    reader = _reader(graded_course)
+    first = reader.read(PAIRS).get(ASSIGNMENT, NOTEBOOK)
+    assert first is not None and first.feedback_path is None
+    page.write_bytes(kept)  # generate_feedback finishes; the gradebook is not touched again
+    again = reader.read(PAIRS).get(ASSIGNMENT, NOTEBOOK)
+    assert again is not None and again.feedback_path == page

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -98,7 +98,7 @@ class GradebookSource:
             return None
         wanted = tuple(assignments)
         if self._cache is not None and self._cache_key == (key, wanted):
-            return self._cache
+            return self._with_files(self._cache)
         try:
             # Opening a Gradebook builds an engine and inspects the schema (tens of ms), so one
             # stays open for the life of the source; each read ends its transaction.
@@ -114,6 +114,31 @@ class GradebookSource:
                 self._retry_after = time.monotonic() + FAILED_GRADEBOOK_RETRY
             grades = None
         self._cache, self._cache_key = grades, (key, wanted)
+        return grades
+
+    def _with_files(
+        self, grades: dict[tuple[str, str], NotebookGrade] | None
+    ) -> dict[tuple[str, str], NotebookGrade] | None:
+        """The cached grades with their feedback and autograded files looked up again.
+
+        Feedback is written after the grades (autograde, then generate_feedback): a read between
+        the two must not cache "no feedback" until the gradebook changes again. Two stat calls
+        per notebook; the cached dict is returned as is when nothing changed.
+        """
+        if not grades:
+            return grades
+        changed: dict[tuple[str, str], NotebookGrade] = {}
+        course, student = self.course, self.student
+        for pair, grade in grades.items():
+            feedback = course.feedback_dir(student, grade.assignment) / f"{grade.notebook}.html"
+            autograded = course.autograded_dir(student, grade.assignment) / f"{grade.notebook}.ipynb"
+            feedback_path = feedback if feedback.is_file() else None
+            submission_path = autograded if autograded.is_file() else None
+            if (feedback_path, submission_path) != (grade.feedback_path, grade.submission_path):
+                changed[pair] = replace(grade, feedback_path=feedback_path, submission_path=submission_path)
+        if not changed:
+            return grades
+        grades.update(changed)
         return grades
 
     def close(self) -> None:
