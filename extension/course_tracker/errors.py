@@ -13,3 +13,7 @@ class NotFound(Exception):
 
 class BadRequest(Exception):
     """A malformed request (HTTP 400); the message says which field is wrong and why."""
+
+
+class Forbidden(Exception):
+    """The request is not allowed for this server's role (answered as 403)."""

@@ -1,8 +1,8 @@
 """The tracker's REST handlers, one module per audience, all under one URL namespace.
 
 - `learner.py`: the learner's own tracker, items, checks, export and feedback.
-- `instructor.py` (to come): the cohort view and grading endpoints; it must authorise by role
-  (JupyterHub's instructors group) and answer 403 to a student.
+- `instructor.py`: the cohort view; it authorises by role (`CourseTracker.role`, on a hub set
+  from JupyterHub's instructors group) and answers 403 to a student.
 
 A new audience is a module here with a `HANDLERS` list of `(pattern, handler class)` whose
 classes derive from `base.TrackerAPIHandler`; add the module to `AUDIENCES` and `routes` serves
@@ -19,9 +19,9 @@ from jupyter_server.utils import url_path_join
 from nbcourse.tracker.wire import API_NAMESPACE
 
 from ..service import TrackerService
-from . import learner
+from . import instructor, learner
 
-AUDIENCES: list[ModuleType] = [learner]
+AUDIENCES: list[ModuleType] = [learner, instructor]
 
 
 def routes(base_url: str, service: TrackerService) -> list[tuple[str, type, dict[str, Any]]]:

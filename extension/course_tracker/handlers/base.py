@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from jupyter_server.base.handlers import APIHandler
 
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, Forbidden, NotFound
 from ..service import TrackerService
 
 T = TypeVar("T")
@@ -60,6 +60,8 @@ class TrackerAPIHandler(APIHandler):
             await action()
         except BadRequest as exc:
             self.send_error_json(400, str(exc))
+        except Forbidden as exc:
+            self.send_error_json(403, str(exc))
         except NotFound as exc:
             self.send_error_json(404, str(exc))
         except Exception as exc:

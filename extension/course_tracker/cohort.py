@@ -1,0 +1,138 @@
+"""The instructor's cohort view, served from the gradebook (a face over `nbcourse.tracker.cohort`).
+
+One report for the whole cohort, rebuilt only when the gradebook changes: two SQL statements for
+every grade of every student, then pure Python. Failure messages come from the autograded
+notebooks, read lazily per test cell and cached by file modification time.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from nbcourse.nbgrader import gradebook_exists, open_gradebook, read_grades, sqlite_file
+from nbcourse.nbgrader.cohort import graded_timestamps, list_students, submissions_on_disk
+from nbcourse.tracker.cohort import (
+    MESSAGE_SAMPLE,
+    SHARED_FILE,
+    CohortInputs,
+    MessageReader,
+    cohort_csv,
+    cohort_report,
+)
+
+from .errors import Forbidden, NotFound
+from .service import TrackerService
+
+# A remote (PostgreSQL) gradebook has no file to watch: reuse a report this long.
+REMOTE_TTL = 10.0
+
+
+class CohortService:
+    """Cohort reports for an instructor's server; every method refuses a student (Forbidden)."""
+
+    def __init__(self, tracker: TrackerService) -> None:
+        self.tracker = tracker
+        self._lock = threading.Lock()
+        self._report: dict[str, Any] | None = None
+        self._key: object = None
+        self._manifest: object = None
+        self._messages = MessageReader()
+
+    def _require_instructor(self) -> None:
+        if self.tracker.config.role != "instructor":
+            raise Forbidden("the cohort view is for instructors; this server belongs to a student")
+
+    def _db_url(self) -> str:
+        return self.tracker.config.db_url or self.tracker.nbgrader().db_url
+
+    def _change_key(self, db_url: str) -> object:
+        db_file = sqlite_file(db_url)
+        if db_file is not None:
+            try:
+                st = db_file.stat()
+            except OSError:
+                return None
+            return (st.st_mtime_ns, st.st_size)
+        return int(time.monotonic() // REMOTE_TTL)
+
+    def report(self) -> dict[str, Any]:
+        self._require_instructor()
+        db_url = self._db_url()
+        manifest = self.tracker.manifest()  # a new object whenever course.yaml changed
+        key = self._change_key(db_url)
+        with self._lock:
+            if self._report is None or key != self._key or manifest is not self._manifest:
+                self._report, self._key, self._manifest = self._build(db_url), key, manifest
+            return self._report
+
+    def csv(self) -> str:
+        return cohort_csv(self.report())
+
+    def failures(self, assignment: str, notebook: str, grade_id: str) -> dict[str, Any]:
+        """The grouped messages of one failing test cell (read from the autograded notebooks)."""
+        report = self.report()
+        entry = next(
+            (
+                f
+                for f in report["failing"]
+                if (f["assignment"], f["notebook"], f["grade_id"]) == (assignment, notebook, grade_id)
+            ),
+            None,
+        )
+        if entry is None:
+            raise NotFound(f"no failing test cell {assignment}/{notebook}/{grade_id} in the cohort")
+        course = self.tracker.nbgrader()
+        paths = [course.autograded_dir(s, assignment) / f"{notebook}.ipynb" for s in entry["students"]]
+        with self._lock:
+            messages = self._messages.group(paths, grade_id)
+        fields = ("assignment", "notebook", "grade_id", "failed", "graded")
+        read = min(len(paths), MESSAGE_SAMPLE)
+        return {**{k: entry[k] for k in fields}, "messages": messages, "read": read}
+
+    def _build(self, db_url: str) -> dict[str, Any]:
+        manifest = self.tracker.manifest()
+        course = self.tracker.nbgrader()
+        assignments = [a.id for a in manifest.assignments]
+        on_disk: dict[tuple[str, str], Any] = {}
+        for assignment in assignments:
+            for student, when in submissions_on_disk(course, assignment).items():
+                on_disk[(student, assignment)] = when
+        students: set[str] = {s for s, _ in on_disk}
+        grades: dict[str, Any] = {}
+        graded: dict[tuple[str, str], Any] = {}
+        if gradebook_exists(db_url):
+            with open_gradebook(db_url) as gb:
+                students.update(list_students(gb))
+                grades = read_grades(gb, course, assignments, with_paths=False)
+                graded = graded_timestamps(gb, assignments)
+        shared = {s: self._shared(course, s, assignments) for s in students}
+        return cohort_report(
+            CohortInputs(
+                manifest=manifest,
+                students=sorted(students),
+                grades=grades,
+                on_disk=on_disk,
+                graded=graded,
+                shared={s: v for s, v in shared.items() if v},
+            )
+        )
+
+    @staticmethod
+    def _shared(course: Any, student: str, assignments: list[str]) -> dict[str, Any]:
+        """The newest progress snapshot the student chose to share (it travels with a submission)."""
+        newest: tuple[float, dict[str, Any]] | None = None
+        for assignment in assignments:
+            path = Path(course.submitted_dir(student, assignment)) / SHARED_FILE
+            try:
+                mtime = path.stat().st_mtime
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError, UnicodeDecodeError):
+                continue
+            items = data.get("items") if isinstance(data, dict) else None
+            if isinstance(items, dict) and (newest is None or mtime > newest[0]):
+                newest = (mtime, items)
+        return newest[1] if newest else {}
