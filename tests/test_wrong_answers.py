@@ -26,7 +26,7 @@ from notebooks import SOURCE, assignments, error_text, execute, is_autograded_te
 FIXTURES = Path(__file__).resolve().parent / "wrong_answers"
 ACCEPTED = Path(__file__).resolve().parent / "accepted_answers"
 # Exercise and checkpoint tests need two wrong answers each; the core notebook's inline ones, one.
-REQUIRED_WRONG_ANSWERS = {"exercises": 2, "checkpoint": 2}
+REQUIRED_WRONG_ANSWERS = {"exercises": 2, "checkpoint": 2, "quiz": 2, "exam": 2, "capstone": 2}
 DEFAULT_REQUIRED = 1
 
 
