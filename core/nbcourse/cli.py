@@ -6,6 +6,9 @@ course setup      the same set-up without opening JupyterLab
 course build      regenerate the release from the source with nbgrader and prove it clean
 course check      prove the committed release equals a fresh build and leaks nothing
 course validate   validate course.yaml against SEED-style rules and the source notebooks
+course grade      autograde every submission of an assignment: nbgrader's scores, in parallel,
+                  resumable (`--feedback` then writes feedback that hides the hidden tests)
+course feedback   generate feedback for graded submissions, hidden tests hidden
 """
 
 from __future__ import annotations
@@ -165,6 +168,56 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def grading_root(explicit: str | None) -> Path:
+    """--root when it is an nbgrader course (course.yaml optional there), else the course.yaml search."""
+    if explicit and (Path(explicit) / "nbgrader_config.py").is_file():
+        return Path(explicit).resolve()
+    return find_course_root(explicit)
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    from .grading.feedback import generate_feedback
+    from .grading.grader import GradeError, grade_assignment
+    from .grading.progress import reporter_for
+
+    warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's gradebook code, harmless
+    course = NbgraderCourse.load(grading_root(args.root))
+    try:
+        report = grade_assignment(
+            course,
+            args.assignment,
+            students=args.students,
+            force=args.force,
+            workers=args.workers,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            reporter=reporter_for(),
+        )
+    except GradeError as exc:
+        raise CliError(str(exc)) from None
+    if report.interrupted:
+        return 130
+    if args.feedback:
+        graded = sorted({item.student for item in report.graded})
+        if graded:
+            generate_feedback(course, args.assignment, graded)
+            print(f"feedback written for {len(graded)} student(s)")
+    return 1 if report.problems else 0
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from .grading.feedback import generate_feedback
+
+    course = NbgraderCourse.load(grading_root(args.root))
+    generate_feedback(course, args.assignment, args.students)
+    print(f"feedback written for {', '.join(args.students) if args.students else 'every graded student'}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="course", description=__doc__.split("\n\n")[0])
     top.add_argument("--root", help="course folder (default: the one holding course.yaml above cwd)")
@@ -189,6 +242,21 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="validate course.yaml and its links to the source notebooks")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("grade", help="autograde an assignment's submissions: in parallel, resumable")
+    p.add_argument("assignment")
+    p.add_argument("--student", action="append", dest="students", help="only this student (repeatable)")
+    p.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    p.add_argument("--workers", type=int, help="notebooks at once (default: one per core)")
+    p.add_argument("--executor", choices=["local", "dask"], default="local")
+    p.add_argument("--scheduler", help="a Dask scheduler address (tcp://host:port); default: a LocalCluster")
+    p.add_argument("--feedback", action="store_true", help="then generate feedback (hidden tests hidden)")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("feedback", help="generate feedback (hidden tests hidden) for graded submissions")
+    p.add_argument("assignment")
+    p.add_argument("--student", action="append", dest="students", help="only this student (repeatable)")
+    p.set_defaults(func=cmd_feedback)
     return top
 
 

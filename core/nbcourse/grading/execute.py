@@ -249,7 +249,7 @@ def run_job(
         except Exception as exc2:
             outcome.problem = f"could not run: {type(exc2).__name__}: {exc2}"
     except Exception as exc:
-        outcome.problem = f"could not run: {type(exc).__name__}: {exc}"
+        outcome.problem = f"could not run: {type(exc).__name__}: {exc}{_kernel_log_tail(scratch)}"
     finally:
         _shutdown(step.km if step else None)
         if spare is not None:
@@ -257,6 +257,19 @@ def run_job(
         shutil.rmtree(scratch, ignore_errors=True)
         outcome.seconds = time.monotonic() - started
     return outcome
+
+
+def _kernel_log_tail(scratch: Path) -> str:
+    """The last line a dead kernel wrote (its own stderr, e.g. why the sandbox refused it)."""
+    try:
+        lines = [
+            line
+            for line in (scratch / ".kernel.log").read_text(errors="replace").splitlines()
+            if line.strip()
+        ]
+    except OSError:
+        return ""
+    return f" (kernel log: {lines[-1][:300]})" if lines else ""
 
 
 def _execute(

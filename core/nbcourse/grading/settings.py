@@ -10,12 +10,11 @@ import ast
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from traitlets import Bool, Dict, Float, Integer, List, Unicode
 from traitlets.config import Config, Configurable
 
-from ..nbgrader import read_notebook
+from ..nbgrader import cell_text, read_notebook
 from .forkserver import DEFAULT_FORK_TOLERANT_THREADS
 
 # Thread pools read their size at import. Parallelism comes from grading notebooks side by side,
@@ -48,6 +47,10 @@ class CourseGrader(Configurable):  # type: ignore[misc]
         Unicode(),
         default_value=list(DEFAULT_FORK_TOLERANT_THREADS),
         help="Names of native threads known to survive fork.",
+    ).tag(config=True)
+    private_paths = List(
+        Unicode(),
+        help="Paths (relative to the course root) never named in feedback, e.g. instructor-only answer keys.",
     ).tag(config=True)
     notebook_timeout = Float(
         900.0, help="Seconds one notebook may run in all; its kernel is killed after that."
@@ -107,7 +110,7 @@ def top_level_imports(notebooks: Iterable[Path]) -> list[str]:
             if cell.get("cell_type") != "code":
                 continue
             try:
-                tree = ast.parse(_without_magics(cell.get("source", "")))
+                tree = ast.parse(_without_magics(cell_text(cell)))
             except SyntaxError:
                 continue
             for node in tree.body:
@@ -119,8 +122,7 @@ def top_level_imports(notebooks: Iterable[Path]) -> list[str]:
     return list(seen)
 
 
-def _without_magics(source: Any) -> str:
-    text = "".join(source) if isinstance(source, list) else str(source)
+def _without_magics(text: str) -> str:
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in text.splitlines())
 
 
