@@ -253,6 +253,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--feedback", action="store_true", help="then generate feedback (hidden tests hidden)")
     p.set_defaults(func=cmd_grade)
 
+    # layering: the verb's name, not nbgrader's folder
     p = sub.add_parser("feedback", help="generate feedback (hidden tests hidden) for graded submissions")
     p.add_argument("assignment")
     p.add_argument("--student", action="append", dest="students", help="only this student (repeatable)")

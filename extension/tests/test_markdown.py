@@ -33,13 +33,18 @@ EXPECTED_DIFFERENCES = [
     ),
     *[
         (f"- [ ] Opened `{nb}.py` with `uvx marimo edit {nb}.py`", f"- [ ] Opened `{nb}.ipynb` in JupyterLab")
-        for nb in [
-            "01_data_engineering",
-            "02_eda_and_features",
-            "03_model_training",
-            "04_model_evaluation",
-            "05_inference_service",
-        ]
+        for nb in ["01_data_engineering", "02_eda_and_features"]
+    ],
+    # The course's own heatmap shows HP and Defense only weakly correlated (0.21): the question is made
+    # true by asking about Total, which is the sum of the six stats.
+    (
+        '- [ ] "You found that HP and Defense are highly correlated. Should you remove one? Why or why not?"',
+        '- [ ] "You found that Total is highly correlated with the six stats it sums. Should you remove one? '
+        'Why or why not?"',
+    ),
+    *[
+        (f"- [ ] Opened `{nb}.py` with `uvx marimo edit {nb}.py`", f"- [ ] Opened `{nb}.ipynb` in JupyterLab")
+        for nb in ["03_model_training", "04_model_evaluation", "05_inference_service"]
     ],
     # The capstone is one nbgrader notebook (its score is that notebook's total).
     ("- [ ] Completed data validation notebook", "- [ ] Completed data validation part"),
