@@ -263,11 +263,21 @@ def _data_dir(course_root: Path) -> Path | None:
 # ---- layer 1: the fork server under bubblewrap --------------------------------------------------
 
 
-def _python_paths() -> list[str]:
-    """Folders the interpreter and its imports read: installation, venv, and every sys.path entry."""
+def _python_paths(policy: Policy, scratch_root: str | None = None) -> list[str]:
+    """Folders the interpreter and its imports read: installation, venv, and sys.path entries.
+
+    Never a folder that holds something kernels must not see (a sys.path entry that is the course
+    root would expose source/), nor the scratch root (each kernel brings back only its own folder).
+    """
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
     paths.update(p for p in sys.path if p and os.path.isabs(p))
-    return sorted(p for p in paths if os.path.exists(p))
+    secret = [Path(h) for h in policy.hide] + ([Path(scratch_root)] if scratch_root else [])
+
+    def allowed(path: str) -> bool:
+        here = Path(path)
+        return not any(here == h or here in h.parents or h in here.parents for h in secret)
+
+    return sorted(p for p in paths if os.path.exists(p) and allowed(p))
 
 
 def _minimal(paths: list[str]) -> list[str]:
@@ -319,7 +329,7 @@ def wrap_command(argv: list[str], policy: Policy | None) -> list[str]:
     data = policy.data_dir
     binds = [
         p
-        for p in _minimal([*_python_paths(), *policy.readonly])
+        for p in _minimal([*_python_paths(policy, scratch), *policy.readonly])
         if not any(p == s or p.startswith(s + "/") for s in SYSTEM_PATHS if os.path.isdir(s))
     ]
     # bubblewrap makes missing parent folders mode 0700, which the unprivileged kernel could not
@@ -502,7 +512,7 @@ def _private_filesystem(policy: Policy, scratch_dir: Path, uid: int) -> None:
     keep = [(scratch_dir, False)]
     if policy.data_dir and os.path.isdir(policy.data_dir):
         keep.append((Path(policy.data_dir), True))
-    python = [Path(p) for p in _minimal(_python_paths()) if os.path.isdir(p)]
+    python = [Path(p) for p in _minimal(_python_paths(policy, str(root))) if os.path.isdir(p)]
     blocked = {a for p in python for a in p.parents if a != Path("/") and not os.stat(a).st_mode & 0o001}
     covers = [Path(t) for t in ("/tmp", "/dev/shm", "/var/tmp") if os.path.isdir(t)]
     covers += sorted(a for a in blocked if not any(b in a.parents for b in blocked))
