@@ -230,6 +230,7 @@ def _build_grader(base: Path, assignment: str) -> Path:
     grader = base / "grader"
     grader.mkdir(mode=0o700)
     shutil.copy(REPO / "nbgrader_config.py", grader / "nbgrader_config.py")
+    shutil.copy(REPO / "course.yaml", grader / "course.yaml")  # the grader runs `course feedback`
     shutil.copytree(REPO / "source" / assignment, grader / "source" / assignment)
     shutil.copytree(REPO / "data", grader / "data", ignore=shutil.ignore_patterns("__pycache__"))
     grader.chmod(0o700)
