@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import glob
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -49,15 +48,14 @@ def submissions_on_disk(course: NbgraderCourse, assignment: str) -> dict[str, da
     Found with nbgrader's own path template (a literal `*` student id), so a course that changes
     `directory_structure` is still read right.
     """
-    pattern = course.coursedir.format_path(course.coursedir.submitted_directory, "*", assignment)
+    pattern = course.submitted_dir("*", assignment)
+    student_part = pattern.parts.index("*")
     found: dict[str, datetime | None] = {}
-    template = Path(course.submitted_dir("\0", assignment))
-    depth_from_end = next(i for i, part in enumerate(reversed(template.parts)) if part == "\0")
-    for folder in glob.glob(glob.escape(pattern).replace(glob.escape("*"), "*")):
-        path = Path(os.path.normpath(folder))
+    for folder in glob.glob(glob.escape(str(pattern)).replace(glob.escape("*"), "*")):
+        path = Path(folder)
         if not path.is_dir():
             continue
-        student = path.parts[len(path.parts) - 1 - depth_from_end]
+        student = path.parts[student_part]
         stamp = path / TIMESTAMP_FILE
         try:
             found[student] = parse_timestamp(stamp.read_text(encoding="utf-8").strip())
