@@ -29,6 +29,7 @@ import nbformat
 from nbformat import NotebookNode
 from traitlets.config import Config
 
+from . import tamper
 from .forkserver import ForkServer, ForkServerError
 from .jobs import NotebookJob, NotebookOutcome
 from .settings import kernel_environment
@@ -58,10 +59,13 @@ def cells_compute_seconds(nb: NotebookNode) -> float:
 class _KernelStep:
     """nbgrader's Execute preprocessor, given a kernel manager and a dead-kernel safety net."""
 
-    def __init__(self, execute: Any, make_km: Callable[[], Any], deadline: float) -> None:
+    def __init__(self, execute: Any, make_km: Callable[[], Any], deadline: float, guarded: bool) -> None:
         self.execute = execute
         self.make_km = make_km
         self.deadline = deadline
+        # Only sandboxed kernels run `tamper.install` first; a plain kernel has no guard to ask.
+        self.guarded = guarded
+        self.flags: list[str] = []
         self.current = 0
         self.problem: str | None = None
         self.compute = 0.0
@@ -84,6 +88,7 @@ class _KernelStep:
         from nbclient.exceptions import DeadKernelError
 
         self.km = self.make_km()
+        guard_log = tamper.guard(self.execute) if self.guarded else None
         timer = threading.Timer(self.deadline, self._overtime)
         timer.daemon = True
         timer.start()
@@ -95,6 +100,8 @@ class _KernelStep:
             self._fail_rest(nb, reason)
         finally:
             timer.cancel()
+            if guard_log is not None:
+                self.flags = list(dict.fromkeys(guard_log.flags))
         self.compute = cells_compute_seconds(nb)
         return nb, resources
 
@@ -238,6 +245,7 @@ def run_job(
         outcome.output = output
         outcome.problem = step.problem
         outcome.compute = step.compute
+        outcome.flags = step.flags
     except ForkServerError as exc:
         # The server broke (not the student's notebook): the same notebook once more, plainly.
         outcome.notes.append(f"fork server failed ({exc}); graded with a plain kernel")
@@ -296,7 +304,8 @@ def _execute(
                     return _forked_km(server, scratch, env, kernel_name)
                 return EnvKernelManager(kernel_name=kernel_name, kernel_env=env)
 
-            step = _KernelStep(pp, make_km, job.timeout)
+            guarded = server is not None and getattr(server, "policy", None) is not None
+            step = _KernelStep(pp, make_km, job.timeout, guarded)
             exporter.register_preprocessor(step)
         else:
             exporter.register_preprocessor(pp)

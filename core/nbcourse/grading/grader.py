@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..nbgrader import NbgraderCourse, read_notebook
-from . import hooks
+from . import hooks, tamper
 from .jobs import NotebookJob, NotebookOutcome
 from .settings import (
     CourseGrader,
@@ -133,6 +133,8 @@ def _dask_executor(course: NbgraderCourse, assignment: str, workers: int, schedu
         policy=hooks.policy_for(course.root, course.config),
         fork_tolerant_threads=settings.fork_tolerant_threads,
         use_fork=settings.use_fork,
+        course_root=course.root,
+        config=course.config,
     )
 
 
@@ -250,6 +252,8 @@ class _Run:
         if outcome is not None:
             for note in outcome.notes:
                 self.reporter.note(f"{student}/{notebook}: {note}")
+            if outcome.flags:
+                self.report.problem(student, f"{notebook}: {tamper.flags_text(outcome.flags)}")
         score, max_score = self.writer.scores(student).get(notebook, (0.0, 0.0))
         item = NotebookReport(
             student,

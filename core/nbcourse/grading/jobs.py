@@ -40,6 +40,7 @@ class NotebookOutcome:
     kernel: str = "none"  # "fork" | "plain" | "none"
     worker: str = ""
     notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # what the test guard saw: for an instructor's review
 
     @property
     def key(self) -> tuple[str, str]:

@@ -28,6 +28,7 @@ use ctypes, and answer the guard with the token it sees in the user expression.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import linecache
 import os
@@ -304,17 +305,44 @@ def _hook_kernel_start(state: _State) -> None:
     IPKernelApp.init_kernel = init_kernel
 
 
+def _trusted_roots() -> tuple[str, ...]:
+    # The interpreter, the venv and this package: read-only inside the sandbox.
+    return tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(__file__)})
+
+
+def _is_library(filename: str, state: _State) -> bool:
+    """Code from an installed file (or frozen), not code the student compiled under its name."""
+    if filename in state.student_files:
+        return False
+    return filename.startswith("<frozen") or filename.startswith(_trusted_roots())
+
+
+def _is_real_file_source(filename: str, source: Any) -> bool:
+    """Is this compile the import of `filename` itself (its source is the file's own text)?"""
+    if not isinstance(source, (str, bytes)) or not filename.startswith(_trusted_roots()):
+        return False
+    try:
+        with io.open_code(filename) as f:  # open_code: an audit event of its own, not "open"
+            on_disk = f.read()
+    except OSError:
+        return False
+    return on_disk == (source.encode() if isinstance(source, str) else source)
+
+
 def _student_frame(frame: Any, state: _State) -> bool:
-    """Is any frame on this stack code the student wrote (a cell or exec'd text)?"""
-    trusted = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(__file__)})
+    """Is the code asking for this (the nearest frame that is not an installed library) anything
+    but a hidden test cell? A student's function called by a test, code the student exec'd or
+    compiled under a library's file name, and library code called back by them all count."""
     while frame is not None:
         filename = frame.f_code.co_filename
-        if filename in state.student_files:
-            return True
-        if not filename.startswith(("<frozen", *trusted)) and filename not in state.test_files:
-            return True
+        if not _is_library(filename, state):
+            return filename not in state.test_files or filename in state.student_files
         frame = frame.f_back
     return False
+
+
+# Ways out of the audit hook's reach: another program reads the key files for the student.
+_SPAWN_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "pty.spawn")
 
 
 def _make_audit_hook(state: _State) -> Any:
@@ -324,11 +352,24 @@ def _make_audit_hook(state: _State) -> Any:
         if event == "sys.addaudithook":
             state.flags.append("tried to install an audit hook (blocked)")
             raise RuntimeError("audit hooks are not allowed while grading")
+        if state.in_guard:
+            return  # the guard itself (writing or removing the key files)
         if event in ("compile", "code.__new__"):
             filename = args[1] if len(args) > 1 else None
-            if isinstance(filename, (str, bytes)) and not state.in_guard:
-                (state.test_files if state.window else state.student_files).add(os.fsdecode(filename))
+            if not isinstance(filename, (str, bytes)):
+                return
+            name = os.fsdecode(filename)
+            if event == "compile" and _is_real_file_source(name, args[0]):
+                return  # an import: the installed file's own code
+            (
+                state.test_files
+                if state.window and not _student_frame(sys._getframe(1), state)
+                else state.student_files
+            ).add(name)
             return
+        if state.window and event in _SPAWN_EVENTS and _student_frame(sys._getframe(1), state):
+            state.flags.append("tried to start a program while a hidden test ran (refused)")
+            raise PermissionError(1, "starting programs is not allowed while a hidden test runs")
         if event == "open" and keys_target and args and isinstance(args[0], (str, bytes, os.PathLike)):
             try:
                 path = os.path.realpath(os.fsdecode(args[0]))
@@ -393,6 +434,15 @@ def _defined_by_student(obj: Any, state: _State) -> bool:
     return bool(filename) and filename in state.student_files
 
 
+def _code_by_student(obj: Any, state: _State) -> bool:
+    """Is this callable's code anything but an installed library's?"""
+    func = getattr(obj, "__func__", obj)
+    code = getattr(func, "__code__", None) or getattr(vars(type(func)).get("__call__"), "__code__", None)
+    if code is None:
+        return not isinstance(obj, (types.BuiltinFunctionType, types.BuiltinMethodType))
+    return not _is_library(code.co_filename, state)
+
+
 def _own_method(shell: Any, name: str, value: Any) -> bool:
     """An instance attribute that is just the shell's own method (ipykernel stores some itself)."""
     return getattr(value, "__self__", None) is shell and getattr(value, "__func__", None) is getattr(
@@ -426,9 +476,14 @@ def _restore_shell(state: _State, shell: Any) -> list[str]:
             changed.append(f"shell.input_transformer_manager.{name}")
             getattr(manager, name)[:] = saved[name]
     for event, callbacks in shell.events.callbacks.items():
-        if list(callbacks) != saved["events"].get(event, []):
+        # Libraries register callbacks of their own (matplotlib's inline backend flushes figures
+        # after each cell); only what the student's own code registered goes.
+        wanted = [
+            cb for cb in callbacks if cb in saved["events"].get(event, []) or not _code_by_student(cb, state)
+        ]
+        if wanted != list(callbacks):
             changed.append(f"shell.events[{event!r}]")
-            callbacks[:] = saved["events"].get(event, [])
+            callbacks[:] = wanted
     kernel = state.kernel
     if kernel is not None:
         handlers = getattr(kernel, "shell_handlers", None)
@@ -607,6 +662,9 @@ def read_reply(reply_content: dict[str, Any] | None) -> dict[str, Any] | None:
     return report if isinstance(report, dict) else None
 
 
+RAISED = "the test raised an error"
+
+
 @dataclass
 class Verdict:
     failed: bool
@@ -637,16 +695,20 @@ def judge(
             if when == "after":
                 failed, reason = True, f"the test's trusted functions were replaced while it ran ({what})"
     if cell_status == "error" and not failed:
-        failed, reason = True, "the test raised an error"
+        failed, reason = True, RAISED
     return Verdict(failed, reason, flags)
 
 
 def apply_verdict(cell: Any, verdict: Verdict) -> None:
     """Make nbgrader's determine_grade score a failed test 0: an error first, and no value output
     (a number shown before the error would be read as partial credit)."""
-    if verdict.failed:
-        kept = [o for o in cell.get("outputs", []) if o.get("output_type") != "execute_result"]
-        cell["outputs"] = [error_output(verdict.reason), *kept]
+    if not verdict.failed:
+        return
+    outputs = cell.get("outputs", [])
+    if verdict.reason == RAISED and any(o.get("output_type") == "error" for o in outputs):
+        return  # an ordinary failing test: its own error (the learner's message) stays first
+    kept = [o for o in outputs if o.get("output_type") != "execute_result"]
+    cell["outputs"] = [error_output(verdict.reason), *kept]
 
 
 def error_output(reason: str) -> Any:
