@@ -7,7 +7,15 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { TrackerApiError } from './api';
-import { Check, ICheckJobsModel, isFinished, ITrackerApi, Tracker } from './tokens';
+import {
+  BeforeCheck,
+  Check,
+  ICheckJobsModel,
+  isFinished,
+  ISavedVersion,
+  ITrackerApi,
+  Tracker
+} from './tokens';
 
 /** Give up following a check after this many failed progress requests in a row. */
 const MAX_CHECK_ERRORS = 5;
@@ -20,6 +28,8 @@ export interface ICheckJobsOptions {
   notify: (kind: 'error', message: string) => void;
   /** Called when a check finished with new grades (the owner refreshes the tracker). */
   onGraded: () => Promise<void>;
+  /** Save the assignment's open notebooks first (the app sets it; see `setBeforeCheck`). */
+  beforeCheck?: BeforeCheck;
 }
 
 export class CheckJobsModel implements ICheckJobsModel, IDisposable {
@@ -28,6 +38,32 @@ export class CheckJobsModel implements ICheckJobsModel, IDisposable {
     this._checkInterval = options.checkInterval ?? 1000;
     this._notify = options.notify;
     this._onGraded = options.onGraded;
+    this._beforeCheck = options.beforeCheck ?? null;
+  }
+
+  /** Save unsaved notebooks before every check (the plugin wires it to the document manager). */
+  setBeforeCheck(beforeCheck: BeforeCheck | null): void {
+    this._beforeCheck = beforeCheck;
+  }
+
+  /** What was saved before the latest check of an assignment started from this page. */
+  savedVersion(assignment: string): ISavedVersion | null {
+    return this._saved.get(assignment) ?? null;
+  }
+
+  /**
+   * Seconds the check has been running, now: the server's `elapsed` when it sent one (its clock,
+   * not this browser's), advanced by the time since that answer arrived.
+   */
+  elapsed(check: Check, now: number = Date.now()): number {
+    if (typeof check.elapsed === 'number') {
+      const received = this._received.get(check.id) ?? now;
+      const extra = isFinished(check) ? 0 : Math.max(0, now - received) / 1000;
+      return check.elapsed + extra;
+    }
+    const end = check.finished ? Date.parse(check.finished) : now;
+    const seconds = (end - Date.parse(check.started)) / 1000;
+    return Number.isFinite(seconds) ? Math.max(0, seconds) : 0;
   }
 
   /** Emitted whenever a check starts, moves on or ends. */
@@ -58,6 +94,22 @@ export class CheckJobsModel implements ICheckJobsModel, IDisposable {
     this._starting.add(assignment);
     this._changed.emit();
     let check: Check;
+    if (this._beforeCheck) {
+      // Grade what the learner sees: unsaved edits would otherwise be silently left out.
+      try {
+        this._saved.set(assignment, await this._beforeCheck(assignment));
+      } catch (error) {
+        this._starting.delete(assignment);
+        this._notify(
+          'error',
+          `Your notebooks could not be saved, so ${assignment} was not checked: ${messageOf(error)}`
+        );
+        this._changed.emit();
+        return null;
+      }
+    } else {
+      this._saved.delete(assignment);
+    }
     try {
       check = await this._api.startCheck(assignment);
     } catch (error) {
@@ -83,6 +135,7 @@ export class CheckJobsModel implements ICheckJobsModel, IDisposable {
       const followedNewer =
         known !== undefined && known.id !== last.id && known.started > last.started;
       if (!followedNewer && !(known?.id === last.id && this._following.has(last.id))) {
+        this._received.set(last.id, Date.now());
         this._checks.set(assignment.id, last);
       }
       // A check started before a page reload (or in another tab) is still running: follow it.
@@ -139,6 +192,7 @@ export class CheckJobsModel implements ICheckJobsModel, IDisposable {
   }
 
   private _set(check: Check): void {
+    this._received.set(check.id, Date.now());
     this._checks.set(check.assignment, check);
     this._changed.emit();
   }
@@ -147,7 +201,11 @@ export class CheckJobsModel implements ICheckJobsModel, IDisposable {
   private _checkInterval: number;
   private _notify: ICheckJobsOptions['notify'];
   private _onGraded: ICheckJobsOptions['onGraded'];
+  private _beforeCheck: BeforeCheck | null;
   private _checks = new Map<string, Check>();
+  private _saved = new Map<string, ISavedVersion>();
+  /** When (browser clock, ms) the latest state of each check arrived. */
+  private _received = new Map<string, number>();
   private _starting = new Set<string>();
   private _following = new Set<string>();
   private _isDisposed = false;

@@ -9,12 +9,15 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, showErrorMessage } from '@jupyterlab/apputils';
+import { IDocumentManager } from '@jupyterlab/docmanager';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { serverUrl, TrackerApi } from './api';
 import { ITrackerActions } from './components/actions';
 import { trackerIcon } from './icon';
 import { TrackerModel } from './model';
+import { revealGradedCell } from './reveal';
+import { assignmentFolder, IOpenDocument, notebookPaths, saveBeforeCheck } from './save';
 import { CommandIDs, EXPORT_PATH, ITrackerModel, PANEL_ID, PLUGIN_ID } from './tokens';
 import { TrackerPanel } from './widget';
 
@@ -28,21 +31,40 @@ const plugin: JupyterFrontEndPlugin<ITrackerModel> = {
   description: "Shows the course's progress tracker, ticked from nbgrader results, in a sidebar.",
   autoStart: true,
   provides: ITrackerModel,
-  optional: [ISettingRegistry, ICommandPalette, ILayoutRestorer],
+  optional: [ISettingRegistry, ICommandPalette, ILayoutRestorer, IDocumentManager],
   activate: (
     app: JupyterFrontEnd,
     settingRegistry: ISettingRegistry | null,
     palette: ICommandPalette | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    docManager?: IDocumentManager | null
   ): ITrackerModel => {
     const { commands, serviceManager, shell } = app;
     // Poll only after the settings are read, so the first interval is the user's.
     const api = new TrackerApi(serviceManager.serverSettings);
     const model = new TrackerModel({ api, autoStart: false });
     model.watchSaves(serviceManager.contents.fileChanged);
+    if (docManager) {
+      // The check grades the files on disk: save what the learner sees first.
+      model.checks.setBeforeCheck(assignment => {
+        const info = model.tracker?.assignments.find(a => a.id === assignment);
+        const folder = assignmentFolder(model.tracker, assignment);
+        return saveBeforeCheck(
+          openDocuments(app, docManager),
+          folder,
+          info ? notebookPaths(folder, info) : [],
+          serviceManager.contents
+        );
+      });
+    }
 
     const actions: ITrackerActions = {
       openPath: path => void commands.execute('docmanager:open', { path }),
+      openCell: (path, gradeId) =>
+        void commands
+          .execute('docmanager:open', { path })
+          .then(widget => revealGradedCell(widget, gradeId))
+          .catch(reason => console.error(`${PLUGIN_ID}: could not open ${path}`, reason)),
       resolveUrl: relative => serverUrl(relative, serviceManager.serverSettings),
       exportMarkdown: () => void commands.execute(CommandIDs.exportMarkdown)
     };
@@ -107,5 +129,22 @@ const plugin: JupyterFrontEndPlugin<ITrackerModel> = {
     return model;
   }
 };
+
+/** The documents open in the main area, each once (a document can have several views). */
+function* openDocuments(app: JupyterFrontEnd, docManager: IDocumentManager): Generator<IOpenDocument> {
+  const seen = new Set<unknown>();
+  for (const widget of app.shell.widgets('main')) {
+    const context = docManager.contextForWidget(widget);
+    if (!context || seen.has(context) || context.isDisposed) {
+      continue;
+    }
+    seen.add(context);
+    yield {
+      path: context.localPath,
+      dirty: context.model.dirty,
+      save: () => context.save()
+    };
+  }
+}
 
 export default plugin;

@@ -74,6 +74,8 @@ export interface ItemState {
   feedback_url?: string;
   /** Path of the learner's notebook, relative to the server root. */
   notebook_path?: string;
+  /** auto items: false while the item's assignment is not written yet ("coming soon"). */
+  available?: boolean;
   updated?: string;
 }
 
@@ -83,33 +85,78 @@ export interface CellResult {
   grade_id: string;
   score: number;
   max_score: number;
+  /** The notebook the cell is in (without `.ipynb`). */
+  notebook?: string;
+  /** `test` cells are graded by the course's tests; `answer`/`task` cells by a person. */
+  kind?: 'test' | 'answer' | 'task';
+  /** Test cells: score == max_score; null for cells a person grades. */
+  passed?: boolean | null;
+  /** A failed test's message (never the hidden test's source); null otherwise. */
+  message?: string | null;
 }
 
 export interface NotebookResult {
   notebook: string;
   score: number;
   max_score: number;
+  /** Why the notebook could not be graded fully ("timed out after 60 s", "the kernel died"). */
+  problem?: string;
   cells: CellResult[];
+}
+
+/** Machine names of a check's steps (never shown; `Check.step` is the learner's label). */
+export type CheckStepId =
+  | 'queued'
+  | 'copy'
+  | 'prepare'
+  | 'grade'
+  | 'feedback'
+  | 'results'
+  | 'done'
+  | 'failed';
+
+/** Where one notebook of a running check is. */
+export interface NotebookProgress {
+  notebook: string;
+  status: 'waiting' | 'running' | 'graded' | 'problem';
+  /** Its grading wall time, once graded. */
+  seconds?: number;
 }
 
 export interface Check {
   id: string;
   assignment: string;
   status: CheckStatus;
+  /** What happens now, in words for the learner ("Grading 01_exercises (2 of 3)"). */
   step: string;
+  step_id?: CheckStepId;
   done: number;
   total: number;
   started: string;
+  /** Seconds since the check started, frozen once it finished. */
+  elapsed?: number;
   finished?: string;
+  /** Notebooks executing right now. */
+  running?: string[];
+  notebooks?: NotebookProgress[];
   results?: NotebookResult[];
   message?: string;
 }
+
+/** How far the learner is with an assignment (the server decides). */
+export type AssignmentState = 'coming_soon' | 'not_started' | 'started' | 'graded' | 'complete';
 
 export interface AssignmentInfo {
   id: string;
   title: string;
   notebooks: string[];
   checkable: boolean;
+  /** False while the assignment is not written yet: shown as "coming soon", no actions. */
+  available?: boolean;
+  state?: AssignmentState;
+  /** Totals over the graded notebooks, when graded. */
+  score?: number;
+  max_score?: number;
   last_check?: Check;
 }
 
@@ -120,9 +167,13 @@ export interface Tracker {
   title: string;
   student: string;
   results_source: ResultsSource;
+  role?: 'student' | 'instructor';
+  /** False when "Check my work" is turned off for this course (the button is hidden). */
+  check_my_work?: boolean;
   sections: Section[];
   states: Record<string, ItemState>;
   assignments: AssignmentInfo[];
+  /** Trackable items only (auto, env, self, and choices that mean done): never text fields. */
   summary: { satisfied: number; total: number };
 }
 
@@ -181,6 +232,20 @@ export interface INotice {
   message: string;
 }
 
+/** What was saved before a check, so the learner knows which version was graded. */
+export interface ISavedVersion {
+  /** Notebooks (server paths) that had unsaved edits and were saved before the check. */
+  saved: string[];
+  /** ISO time of the newest save among the graded notebooks, when known. */
+  savedAt: string | null;
+}
+
+/**
+ * Runs before a check starts: saves the assignment's open notebooks that have unsaved edits.
+ * Rejects (and the check does not start) when a save failed.
+ */
+export type BeforeCheck = (assignment: string) => Promise<ISavedVersion>;
+
 /** "Check my work" jobs of the learner, one latest check per assignment. */
 export interface ICheckJobsModel {
   readonly changed: ISignal<ICheckJobsModel, void>;
@@ -190,6 +255,8 @@ export interface ICheckJobsModel {
   isChecking(assignment: string): boolean;
   /** Start a check (or join the running one) and follow it; null when it could not start. */
   startCheck(assignment: string): Promise<Check | null>;
+  /** What was saved before the latest check of an assignment started here (null if unknown). */
+  savedVersion(assignment: string): ISavedVersion | null;
 }
 
 /** The learner's course tracker as the sidebar shows it: what other plugins can build on. */

@@ -7,6 +7,7 @@ import React from 'react';
 import { TrackerModel } from '../model';
 import { AutoStatus, ItemDef, ItemState } from '../tokens';
 import { ITrackerActions } from './actions';
+import { StatusIcon } from './icons';
 import { InlineMarkdown } from './InlineMarkdown';
 import { TextItem } from './TextItem';
 
@@ -80,10 +81,8 @@ function Mark({ satisfied, title }: { satisfied: boolean; title: string }): JSX.
     <span
       className={`jp-CourseTracker-mark${satisfied ? ' jp-CourseTracker-mark-on' : ''}`}
       title={title}
-      aria-label={title}
-      role="img"
     >
-      {satisfied ? '✓' : ''}
+      <StatusIcon kind={satisfied ? 'pass' : 'open'} title={title} />
     </span>
   );
 }
@@ -135,12 +134,40 @@ function ChoiceItem({ model, def, state }: IBodyProps): JSX.Element {
   );
 }
 
+/**
+ * The badge of an auto item, as a learner reads it: green only when every point is earned; a
+ * partial score is amber and 0 points is neutral, never a green "graded".
+ */
+export function autoBadge(state: ItemState | undefined): { label: string; tone: string } {
+  const status = (state?.status as AutoStatus | undefined) ?? 'not_attempted';
+  if (state?.available === false) {
+    return { label: 'coming soon', tone: 'coming_soon' };
+  }
+  if (status !== 'graded') {
+    return { label: AUTO_LABELS[status] ?? status, tone: status };
+  }
+  const score = state?.score;
+  const max = state?.max_score;
+  if (typeof score !== 'number' || typeof max !== 'number' || max <= 0) {
+    return { label: 'graded', tone: 'partial' };
+  }
+  if (score >= max) {
+    return { label: 'all tests pass', tone: 'complete' };
+  }
+  return score > 0
+    ? { label: 'some tests fail', tone: 'partial' }
+    : { label: 'no tests pass yet', tone: 'zero' };
+}
+
 function AutoItem({ def, state, actions }: IBodyProps): JSX.Element {
   const status = (state?.status as AutoStatus | undefined) ?? 'not_attempted';
   const graded = status === 'graded';
+  const available = state?.available !== false;
   const hasScore = typeof state?.score === 'number' && typeof state?.max_score === 'number';
-  const path = state?.notebook_path;
-  const title = state?.detail ?? AUTO_LABELS[status] ?? status;
+  // No link to a notebook the learner does not have (the server sends the path only then).
+  const path = available ? state?.notebook_path : undefined;
+  const badge = autoBadge(state);
+  const title = state?.detail ?? badge.label;
   return (
     <div className="jp-CourseTracker-itemColumn">
       <div className="jp-CourseTracker-itemRow">
@@ -158,15 +185,18 @@ function AutoItem({ def, state, actions }: IBodyProps): JSX.Element {
         )}
       </div>
       <div className="jp-CourseTracker-meta">
-        <span className={`jp-CourseTracker-status jp-CourseTracker-status-${status}`}>
-          {AUTO_LABELS[status] ?? status}
+        <span
+          className={`jp-CourseTracker-status jp-CourseTracker-status-${badge.tone}`}
+          data-status={available ? status : 'coming_soon'}
+        >
+          {badge.label}
         </span>
-        {hasScore && (
+        {available && hasScore && (
           <span className="jp-CourseTracker-score">
             {formatScore(state!.score!)} / {formatScore(state!.max_score!)}
           </span>
         )}
-        {graded && state?.feedback_url && (
+        {available && graded && state?.feedback_url && (
           <a
             className="jp-CourseTracker-feedback"
             href={actions.resolveUrl(state.feedback_url)}
@@ -176,7 +206,7 @@ function AutoItem({ def, state, actions }: IBodyProps): JSX.Element {
             feedback
           </a>
         )}
-        {state?.detail && <span className="jp-CourseTracker-detail">{state.detail}</span>}
+        {available && state?.detail && <span className="jp-CourseTracker-detail">{state.detail}</span>}
       </div>
     </div>
   );

@@ -2,6 +2,7 @@
  * The top of the panel: whose tracker, where the results come from, the overall count of
  * satisfied items and the derived counts (modules completed, exercises, checkpoints, level).
  */
+import { downloadIcon, refreshIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 
 import { TrackerModel } from '../model';
@@ -46,7 +47,7 @@ export function ProgressHeader({ model, tracker, actions }: IProgressHeaderProps
             aria-label="Refresh"
             onClick={() => void model.refresh()}
           >
-            ↻
+            <refreshIcon.react tag="span" />
           </button>
           <button
             className="jp-CourseTracker-iconButton"
@@ -54,7 +55,7 @@ export function ProgressHeader({ model, tracker, actions }: IProgressHeaderProps
             aria-label="Export as Markdown"
             onClick={() => actions.exportMarkdown()}
           >
-            ⤓
+            <downloadIcon.react tag="span" />
           </button>
         </div>
       </div>
@@ -71,8 +72,11 @@ export function ProgressHeader({ model, tracker, actions }: IProgressHeaderProps
         <div className="jp-CourseTracker-bar">
           <div className="jp-CourseTracker-barFill" style={{ width: `${percent}%` }} />
         </div>
-        <span className="jp-CourseTracker-summaryText">
-          {satisfied} / {total} ({percent}%)
+        <span
+          className="jp-CourseTracker-summaryText"
+          title="Steps done: ticks, graded exercises and setup checks (what you write is not counted)"
+        >
+          {satisfied} / {total} steps ({percent}%)
         </span>
       </div>
       <ul className="jp-CourseTracker-headline">

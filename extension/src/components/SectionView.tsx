@@ -8,6 +8,7 @@ import { TrackerModel } from '../model';
 import { AssignmentInfo, Section, sectionItems } from '../tokens';
 import { ITrackerActions } from './actions';
 import { CheckMyWork } from './CheckMyWork';
+import { CaretIcon, splitTitle } from './icons';
 import { InlineMarkdown } from './InlineMarkdown';
 import { ItemRow } from './ItemRow';
 
@@ -19,13 +20,18 @@ export interface ISectionViewProps {
   textDelay: number;
 }
 
+/** Item kinds that are steps a learner has done or not (choices: see the server's summary). */
+const COUNTED_KINDS = new Set(['auto', 'env', 'self']);
+
 export function SectionView(props: ISectionViewProps): JSX.Element {
   const { model, section, assignments, actions, textDelay } = props;
   const collapsed = model.isCollapsed(section.id);
   const items = sectionItems(section);
-  const countable = items.filter(item => item.kind !== 'derived');
+  // What the header's summary counts too: steps done, never fields filled in (text) or totals.
+  const countable = items.filter(item => COUNTED_KINDS.has(item.kind));
   const satisfied = countable.filter(item => model.itemState(item.id)?.satisfied).length;
   const bodyId = `jp-CourseTracker-section-${section.id}`;
+  const title = splitTitle(section.title);
   return (
     <section className="jp-CourseTracker-section" data-section-id={section.id}>
       <button
@@ -34,10 +40,11 @@ export function SectionView(props: ISectionViewProps): JSX.Element {
         aria-controls={bodyId}
         onClick={() => model.toggleCollapsed(section.id)}
       >
-        <span className="jp-CourseTracker-caret">{collapsed ? '▸' : '▾'}</span>
-        <span className="jp-CourseTracker-sectionTitle">
-          <InlineMarkdown text={section.title} />
+        <CaretIcon open={!collapsed} />
+        <span className="jp-CourseTracker-sectionTitle" title={section.title}>
+          <InlineMarkdown text={title.text} />
         </span>
+        {title.note && <span className="jp-CourseTracker-sectionNote">{title.note}</span>}
         {countable.length > 0 && (
           <span className="jp-CourseTracker-sectionCount">
             {satisfied}/{countable.length}
@@ -48,7 +55,12 @@ export function SectionView(props: ISectionViewProps): JSX.Element {
         <div className="jp-CourseTracker-sectionBody" id={bodyId}>
           {/* First in the section, so the button and its progress are seen without scrolling. */}
           {assignments.map(assignment => (
-            <CheckMyWork key={assignment.id} model={model} assignment={assignment} />
+            <CheckMyWork
+              key={assignment.id}
+              model={model}
+              assignment={assignment}
+              actions={actions}
+            />
           ))}
           {section.groups.map(group => (
             <div className="jp-CourseTracker-group" key={group.id} data-group-id={group.id}>

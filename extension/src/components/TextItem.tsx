@@ -5,7 +5,7 @@
  * `delay` ms, and the server's value replaces the draft only when nothing the learner typed is
  * still waiting to be sent. A poll that lands mid-sentence therefore cannot eat a word.
  */
-import React, { useCallback, useEffect, useRef, useState } from 'react';
+import React, { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 
 import { TrackerModel } from '../model';
 import { ItemDef } from '../tokens';
@@ -31,6 +31,19 @@ export interface ITextItemProps {
 function serverText(model: TrackerModel, id: string): string {
   const value = model.itemState(id)?.value;
   return typeof value === 'string' ? value : '';
+}
+
+/** Set a textarea's height to its content's (never below its `rows`). */
+function fitHeight(element: HTMLTextAreaElement | null): void {
+  if (!element) {
+    return;
+  }
+  element.style.height = 'auto';
+  // jsdom (tests) lays nothing out: keep the natural height there.
+  if (element.scrollHeight > 0) {
+    const border = element.offsetHeight - element.clientHeight;
+    element.style.height = `${element.scrollHeight + Math.max(0, border)}px`;
+  }
 }
 
 export function TextItem({ model, def, delay }: ITextItemProps): JSX.Element {
@@ -109,8 +122,16 @@ export function TextItem({ model, def, delay }: ITextItemProps): JSX.Element {
     };
   }, [flush]);
 
-  const onChange = (event: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => {
-    const value = event.target.value;
+  // Grow with the text, so a long answer is read whole rather than scrolled or cut off.
+  const box = useRef<HTMLTextAreaElement>(null);
+  useLayoutEffect(() => {
+    fitHeight(box.current);
+  }, [draft]);
+
+  const onChange = (event: React.ChangeEvent<HTMLTextAreaElement>) => {
+    // One-line fields (name, aha moments) wrap on screen but hold no line breaks: the server
+    // refuses them there, so a pasted newline becomes a space.
+    const value = def.multiline ? event.target.value : event.target.value.replace(/\r?\n|\r/g, ' ');
     draftRef.current = value;
     setDraft(value);
     setIndicator('pending');
@@ -133,18 +154,26 @@ export function TextItem({ model, def, delay }: ITextItemProps): JSX.Element {
     }
   };
 
-  const inputProps = {
-    className: 'jp-CourseTracker-textInput',
-    value: draft,
-    onChange,
-    onFocus,
-    onBlur,
-    'aria-label': def.text,
-    'data-item-id': def.id
+  const onKeyDown = (event: React.KeyboardEvent<HTMLTextAreaElement>) => {
+    if (!def.multiline && event.key === 'Enter') {
+      event.preventDefault();
+    }
   };
+
   return (
     <div className="jp-CourseTracker-text">
-      {def.multiline ? <textarea rows={3} {...inputProps} /> : <input type="text" {...inputProps} />}
+      <textarea
+        ref={box}
+        rows={def.multiline ? 3 : 1}
+        className={`jp-CourseTracker-textInput${def.multiline ? '' : ' jp-CourseTracker-textInput-line'}`}
+        value={draft}
+        onChange={onChange}
+        onKeyDown={onKeyDown}
+        onFocus={onFocus}
+        onBlur={onBlur}
+        aria-label={def.text}
+        data-item-id={def.id}
+      />
       <span
         className={`jp-CourseTracker-saveState jp-CourseTracker-saveState-${indicator}`}
         aria-live="polite"

@@ -89,7 +89,12 @@ export function TrackerView({ model, actions, textDelay = 800 }: ITrackerViewPro
       {unplaced.length > 0 && (
         <div className="jp-CourseTracker-checks">
           {unplaced.map(assignment => (
-            <CheckMyWork key={assignment.id} model={model} assignment={assignment} />
+            <CheckMyWork
+              key={assignment.id}
+              model={model}
+              assignment={assignment}
+              actions={actions}
+            />
           ))}
         </div>
       )}
