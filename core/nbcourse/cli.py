@@ -1,6 +1,7 @@
 """`course`: set up, open, build and check an nbgrader course that has a progress tracker.
 
-course start      set up (data, workspace) and open JupyterLab with the Progress sidebar;
+course start      set up (data, workspace) and open JupyterLab with the Progress sidebar, learner's
+                  tools only (--instructor: nbgrader's instructor tools too);
                   other options (--no-browser, --port=N) go on to jupyter lab
 course setup      the same set-up without opening JupyterLab
 course build      regenerate the release from the source with nbgrader and prove it clean
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import authoring
+from .launch import lab_launch
 from .nbgrader import NbgraderCourse
 from .tracker.manifest import MANIFEST_FILE, Manifest, ManifestError, load_manifest
 
@@ -105,21 +107,11 @@ def cmd_start(args: argparse.Namespace) -> int:
     workspace = workspace_dir(root, args.workspace)
     setup(root, workspace)
     data_dir = root / manifest_of(root).environment.data.dir
-    env = dict(os.environ, COURSE_ROOT=str(root), COURSE_DATA_DIR=str(data_dir))
-    argv = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        f"--ServerApp.root_dir={workspace}",
-        f"--CourseTracker.course_root={root}",
-        f"--CourseTracker.workspace_dir={workspace}",
-    ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        argv.append("--allow-root")  # containers and CI machines run as root
-    argv.extend(args.extra)
-    print("opening JupyterLab: the Progress tracker is in the left sidebar")
+    launch = lab_launch(root, workspace, data_dir, instructor=args.instructor, extra=args.extra)
+    mode = "instructor mode: nbgrader's tools are on" if args.instructor else "learner mode"
+    print(f"opening JupyterLab ({mode}): the Progress tracker is in the left sidebar")
     sys.stdout.flush()
-    os.execve(sys.executable, argv, env)
+    os.execve(sys.executable, launch.argv, launch.env)
     return 0  # not reached
 
 
@@ -225,6 +217,11 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("start", help="set up and open JupyterLab with the Progress sidebar")
     p.add_argument("--workspace", help="where your notebooks live (default: <course>/workspace)")
+    p.add_argument(
+        "--instructor",
+        action="store_true",
+        help="keep nbgrader's instructor tools (menu, Create Assignment, formgrader); off for learners",
+    )
     p.set_defaults(func=cmd_start, passthrough=True)
 
     p = sub.add_parser("setup", help="generate and verify data, copy new notebooks to the workspace")
