@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_data_dir
-from traitlets import Bool, Enum, Float, Unicode, default
+from traitlets import Bool, Enum, Float, Int, Unicode, default
 from traitlets.config import Configurable
 
 from nbcourse.authoring.workspace import default_workspace
@@ -62,6 +62,13 @@ class CourseTracker(Configurable):
         1800.0,
         config=True,
         help="Seconds a 'Check my work' run (autograde + feedback) may take before it is stopped.",
+    )
+
+    max_body_size = Int(
+        1024 * 1024,
+        config=True,
+        help="Largest request body (bytes) the tracker's handlers accept; a bigger one is refused "
+        "with 413 before it is read. A journal entry is at most 100,000 characters.",
     )
 
     role = Enum(

@@ -9,6 +9,7 @@ them to one learner's configuration and keeps their caches alive between request
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -17,18 +18,27 @@ from typing import Any, TypeVar
 
 from nbcourse.authoring.workspace import default_workspace
 from nbcourse.nbgrader import NbgraderCourse
+from nbcourse.tracker.cohort import ENTERED_KINDS, SHARED_FILE
 from nbcourse.tracker.envchecks import EnvChecker
 from nbcourse.tracker.manifest import MANIFEST_FILE, Assignment, Item, Manifest, load_manifest
 from nbcourse.tracker.markdown import render_markdown
 from nbcourse.tracker.notebooks import NotebookCache
 from nbcourse.tracker.results import Results, ResultsReader
-from nbcourse.tracker.states import ItemState, StateInputs, compute_states, required_items, summary
-from nbcourse.tracker.store import Store, StoredItem
+from nbcourse.tracker.states import (
+    ItemState,
+    StateInputs,
+    assignment_available,
+    assignment_progress,
+    compute_states,
+    required_items,
+    summary,
+)
+from nbcourse.tracker.store import Store, StoredItem, now_iso
 from nbcourse.tracker.values import InvalidValue, validate_value
 from nbcourse.tracker.wire import sections_json
 
 from .config import CourseTracker
-from .errors import BadRequest, NotFound
+from .errors import BadRequest, Forbidden, NotFound
 from .jobs import Check, CheckRunner, CheckSettings
 
 T = TypeVar("T")
@@ -147,8 +157,11 @@ class TrackerService:
             # A checkbox, a choice or a text needs no grades: skip the gradebook read for them.
             wants_grades = needed is None or any(manifest.item(i).kind == "auto" for i in needed)
             results = self.results() if wants_grades else Results("none")
-        inputs = StateInputs(
-            manifest=manifest,
+        return compute_states(self._inputs(results), only)
+
+    def _inputs(self, results: Results) -> StateInputs:
+        return StateInputs(
+            manifest=self.manifest(),
             stored=self.store().read_all(),
             results=results,
             env=self._env_checker(),
@@ -158,23 +171,25 @@ class TrackerService:
             server_root=self.server_root,
             nbgrader=self.nbgrader(),
         )
-        return compute_states(inputs, only)
 
     def tracker(self) -> dict[str, Any]:
         """The `Tracker` wire object."""
         manifest = self.manifest()
         results = self.results()
-        states = self.states(results)
+        inputs = self._inputs(results)
+        states = compute_states(inputs)
         course = self.nbgrader()
         runner = self._checks
         assignments = []
         for assignment in manifest.assignments:
+            progress = assignment_progress(inputs, assignment)
             info: dict[str, Any] = {
                 "id": assignment.id,
                 "title": assignment.title,
                 "notebooks": list(assignment.notebooks),
                 # A check needs the source (hidden tests) to grade with: the self-paced setup.
-                "checkable": course.source_dir(assignment.id).is_dir(),
+                "checkable": self.config.check_my_work and course.source_dir(assignment.id).is_dir(),
+                **progress,
             }
             last = runner.latest(assignment.id) if runner else None
             if last is not None:
@@ -184,6 +199,9 @@ class TrackerService:
             "course_id": manifest.course_id,
             "title": manifest.title,
             "student": self.config.student_id,
+            "role": self.config.role,
+            "check_my_work": self.config.check_my_work,
+            "sharing": self.store().settings()["share"],
             "results_source": results.source,
             "sections": self._sections,
             "states": states,
@@ -211,13 +229,73 @@ class TrackerService:
             checked = validate_value(item, value)
         except InvalidValue as exc:
             raise BadRequest(str(exc)) from None
-        return self.store().set(item_id, checked, rev)
+        stored = self.store().set(item_id, checked, rev)
+        if item.kind in ENTERED_KINDS and self.store().settings()["share"]:
+            self._write_shared()  # the next submission carries the edit
+        return stored
+
+    # ---- sharing with instructors ----------------------------------------------------------
+
+    def set_sharing(self, share: bool) -> dict[str, Any]:
+        """Turn sharing of the learner's entered items on (write the shared files) or off (remove them)."""
+        self.store().set_setting("share", share)
+        written = self._write_shared() if share else self._remove_shared()
+        return {"sharing": share, "written": written}
+
+    def _shared_paths(self) -> list[Path]:
+        """One shared file per assignment folder the learner has: it is submitted with the folder."""
+        return [
+            self.workspace_dir / a.id / SHARED_FILE
+            for a in self.manifest().assignments
+            if (self.workspace_dir / a.id).is_dir()
+        ]
+
+    def _write_shared(self) -> list[str]:
+        manifest = self.manifest()
+        stored = self.store().read_all()
+        items = {
+            item.id: stored[item.id].value
+            for item in manifest.iter_items()
+            if item.kind in ENTERED_KINDS and item.id in stored and stored[item.id].value not in (None, "")
+        }
+        document = {
+            "course_id": manifest.course_id,
+            "student": self.config.student_id,
+            "updated": now_iso(),
+            "items": items,
+        }
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        written = []
+        for path in self._shared_paths():
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)  # a submission never picks up half a file
+            written.append(path.relative_to(self.workspace_dir).as_posix())
+        return written
+
+    def _remove_shared(self) -> list[str]:
+        removed = []
+        for path in self._shared_paths():
+            if path.is_file():
+                path.unlink()
+                removed.append(path.relative_to(self.workspace_dir).as_posix())
+        return removed
 
     # ---- checks, export, feedback ----------------------------------------------------------
 
     def start_check(self, assignment: str) -> tuple[Check, bool]:
         """Start "Check my work" (in a thread of its own); the running check if there is one."""
+        if not self.config.check_my_work:
+            raise Forbidden(
+                "Check my work is turned off on this server (CourseTracker.check_my_work = False): "
+                "your instructor grades your submissions"
+            )
         known = self._assignment(assignment)
+        if not assignment_available(self.nbgrader(), self.workspace_dir, known.id):
+            raise NotFound(
+                f"assignment {known.id!r} is coming soon: it has no notebooks here yet, so there is "
+                "nothing to check"
+            )
         runner = self._check_runner()
         runner.settings.notebooks[known.id] = list(known.notebooks)
         return runner.start(known.id)

@@ -26,16 +26,21 @@ async def test_tracker_read(api: Api) -> None:
     assert tracker["course_id"] == "fixture-course"
     assert tracker["title"] == "Fixture Course Tracker"
     assert tracker["student"] == "learner"
+    assert (tracker["role"], tracker["check_my_work"], tracker["sharing"]) == ("student", True, False)
     assert tracker["results_source"] == "none"
     assert [s["id"] for s in tracker["sections"]] == ["setup", "m1", "summary"]
     assert tracker["assignments"] == [
-        {"id": "ps1", "title": "Problem set 1", "notebooks": ["problem1"], "checkable": True}
+        {"id": "ps1", "title": "Problem set 1", "notebooks": ["problem1"], "checkable": True,
+         "available": True, "state": "not_started"}
     ]
     states = tracker["states"]
     assert states["m1.core.squares"]["status"] == "not_attempted"
     assert states["m1.core.squares"]["notebook_path"] == "workspace/ps1/problem1.ipynb"
+    assert states["m1.core.squares"]["available"] is True
     assert states["setup.env.deps"]["detail"] == "no_such_module_xyz missing"
-    assert tracker["summary"] == {"satisfied": 3, "total": 14}
+    # Trackable items only: 4 env + 5 auto + 2 self + 1 choice with satisfied_by; not the two
+    # text fields (name, journal) nor the derived summaries.
+    assert tracker["summary"] == {"satisfied": 3, "total": 12}
 
 
 @pytest.mark.parametrize(

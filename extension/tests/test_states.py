@@ -15,7 +15,14 @@ from nbcourse.tracker.envchecks import EnvChecker
 from nbcourse.tracker.manifest import Item, load_manifest, parse_manifest
 from nbcourse.tracker.notebooks import NotebookCache
 from nbcourse.tracker.results import ResultsReader
-from nbcourse.tracker.states import StateInputs, compute_states, derived_order, summary
+from nbcourse.tracker.states import (
+    StateInputs,
+    assignment_progress,
+    compute_states,
+    derived_order,
+    is_trackable,
+    summary,
+)
 from nbcourse.tracker.store import StoredItem
 from nbcourse.tracker.wire import item_def, sections_json
 
@@ -93,8 +100,8 @@ def test_graded_course_states(graded_course: Path) -> None:
     assert s["m1.core.all"]["satisfied"]
     score = s["m1.core.score"]
     assert score["satisfied"] and (score["score"], score["max_score"]) == (1.0, 2.0)
-    opened = s["m1.core.opened"]  # a graded submission counts as opened, outputs or not
-    assert opened["satisfied"] and opened["status"] == "graded"
+    opened = s["m1.core.opened"]  # a submission is not the learner running their own copy
+    assert not opened["satisfied"] and opened["status"] == "not_attempted"
     assert score["detail"] == "1 / 2 (needs 1)"
     explain = s["m1.core.explain"]
     assert explain["satisfied"] and explain["status"] == "graded"
@@ -134,7 +141,9 @@ def test_learner_values_and_derived_items(course_root: Path) -> None:
     assert s["summary.ready"]["value"] == "Ready" and s["summary.ready"]["satisfied"]
     assert s["summary.level"]["value"] == "Advanced"
     assert s["summary.level"]["detail"] == "2"
-    assert summary(load_manifest(course_root / "course.yaml"), s) == {"satisfied": 6, "total": 14}
+    # Trackable items only: 3 of 4 env checks, 2 ticks; the status is "In progress", the text
+    # fields and the derived summaries are not counted (4 env + 5 auto + 2 self + 1 choice).
+    assert summary(load_manifest(course_root / "course.yaml"), s) == {"satisfied": 5, "total": 12}
 
 
 def test_choice_satisfied_by_listed_option(course_root: Path) -> None:
@@ -212,3 +221,94 @@ def test_notebook_outside_server_root_has_no_path(course_root: Path, tmp_path: P
         notebooks=NotebookCache(), server_root=course_root,
     )
     assert "notebook_path" not in compute_states(inputs)["m1.core.squares"]
+
+
+# ---- what a learner reads into ticks and counts (issue 14, points 3, 5, 6) -----------------------
+
+
+def _inputs(course: Path) -> StateInputs:
+    manifest = load_manifest(course / "course.yaml")
+    reader = ResultsReader(read_nbgrader_db_url(course) or "", course, course / "workspace", "learner")
+    return StateInputs(
+        manifest=manifest, stored={},
+        results=reader.read([(a.id, nb) for a in manifest.assignments for nb in a.notebooks]),
+        env=EnvChecker(course, course / "workspace"), course_root=course,
+        workspace_dir=course / "workspace", notebooks=NotebookCache(), server_root=course,
+    )
+
+
+def test_opened_means_the_learner_ran_their_own_copy(graded_course: Path, tools: SimpleNamespace) -> None:
+    # A graded submission exists, but the learner never ran the workspace copy.
+    assert not states_for(graded_course)["m1.core.opened"]["satisfied"]
+    tools.mark_executed(graded_course / "workspace" / "ps1" / "problem1.ipynb")
+    opened = states_for(graded_course)["m1.core.opened"]
+    assert opened["satisfied"] and opened["detail"] == "cells run in your copy"
+    assert opened["feedback_url"] == "course-tracker/feedback/ps1/problem1"  # still links the grade
+
+
+def test_starting_level_is_not_ticked(course_root: Path) -> None:
+    level = states_for(course_root)["summary.level"]
+    # The lowest level (at_least 0) is where everyone starts: shown, but not a tick.
+    assert level["value"] == "Beginner" and level["satisfied"] is False
+    level = states_for(course_root, {"m1.reflect.q1": True})["summary.level"]
+    assert level["value"] == "Intermediate" and level["satisfied"] is True
+
+
+def test_summary_counts_only_trackable_items(course_root: Path) -> None:
+    manifest = load_manifest(course_root / "course.yaml")
+    filled = states_for(course_root, {
+        "m1.reflect.name": "Ada", "m1.reflect.journal": "Notes", "m1.reflect.q1": True,
+    })
+    # Filling in name and journal changes nothing; the tick counts.
+    assert summary(manifest, filled) == {"satisfied": 4, "total": 12}
+    assert summary(manifest, states_for(course_root)) == {"satisfied": 3, "total": 12}
+    counted = {i.id for i in manifest.iter_items() if is_trackable(i)}
+    assert "m1.reflect.status" in counted  # a choice with satisfied_by is a step
+    assert not counted & {"m1.reflect.name", "m1.reflect.journal", "summary.level"}
+
+
+def _add_coming_soon_assignment(course: Path) -> None:
+    path = course / "course.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace(
+        "    notebooks: [problem1]\n",
+        '    notebooks: [problem1]\n  - id: ps2\n    title: "Problem set 2"\n    notebooks: [problem2]\n',
+    ).replace(
+        "      - id: m1.reflect\n",
+        "          - {id: m1.core.next, kind: auto, text: \"Next set\",\n"
+        "             auto: {assignment: ps2, notebook: problem2, rule: all_cells}}\n"
+        "      - id: m1.reflect\n",
+    )
+    path.write_text(text, encoding="utf-8")
+
+
+def test_items_of_an_assignment_not_written_yet_are_coming_soon(course_root: Path) -> None:
+    _add_coming_soon_assignment(course_root)
+    s = states_for(course_root)
+    assert s["m1.core.next"]["available"] is False and s["m1.core.next"]["detail"] == "coming soon"
+    assert "notebook_path" not in s["m1.core.next"]  # nothing a link could open
+    assert s["m1.core.squares"]["available"] is True
+    inputs = _inputs(course_root)
+    by_id = {a.id: a for a in inputs.manifest.assignments}
+    assert assignment_progress(inputs, by_id["ps2"]) == {"available": False, "state": "coming_soon"}
+
+
+def test_notebook_path_only_when_the_notebook_exists(course_root: Path) -> None:
+    (course_root / "workspace" / "ps1" / "problem1.ipynb").unlink()
+    squares = states_for(course_root)["m1.core.squares"]
+    # Released but not copied into the workspace: available, but no link that would 404.
+    assert squares["available"] is True and "notebook_path" not in squares
+
+
+def test_assignment_state_follows_the_learner(course_root: Path, tools: SimpleNamespace) -> None:
+    ps1 = load_manifest(course_root / "course.yaml").assignments[0]
+    assert assignment_progress(_inputs(course_root), ps1) == {"available": True, "state": "not_started"}
+    tools.mark_executed(course_root / "workspace" / "ps1" / "problem1.ipynb")
+    assert assignment_progress(_inputs(course_root), ps1)["state"] == "started"
+
+
+def test_assignment_state_graded_is_not_complete_below_full_marks(graded_course: Path) -> None:
+    ps1 = load_manifest(graded_course / "course.yaml").assignments[0]
+    # The fixture's grade: the test cell passes (1) but the written answer awaits manual grading.
+    progress = assignment_progress(_inputs(graded_course), ps1)
+    assert progress == {"available": True, "state": "graded", "score": 1.0, "max_score": 2.0}

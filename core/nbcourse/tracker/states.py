@@ -8,13 +8,13 @@ results (gradebook or fetched feedback), the learner's workspace notebooks, and 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..nbgrader import NbgraderCourse, NotebookGrade, cell_text, cells_by_grade_id, test_cell_ids
 from .envchecks import EnvChecker
-from .manifest import Item, Manifest
+from .manifest import Assignment, Item, Manifest
 from .notebooks import NotebookCache
 from .results import Results
 from .store import EMPTY, StoredItem
@@ -37,11 +37,28 @@ class StateInputs:
     server_root: Path | None = None
     # The course's nbgrader folders; loaded from course_root when not given.
     nbgrader: NbgraderCourse | None = None
+    # assignment id -> available, computed once per state computation
+    _available: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def course(self) -> NbgraderCourse:
         if self.nbgrader is None:
             self.nbgrader = NbgraderCourse.load(self.course_root)
         return self.nbgrader
+
+    def available(self, assignment: str) -> bool:
+        """`assignment_available`, asked once per assignment and computation."""
+        if assignment not in self._available:
+            self._available[assignment] = assignment_available(self.course(), self.workspace_dir, assignment)
+        return self._available[assignment]
+
+
+def assignment_available(course: NbgraderCourse, workspace_dir: Path, assignment: str) -> bool:
+    """The assignment exists for this learner: it has a source, release or workspace folder.
+
+    A manifest lists every module of the course, written or not; one without any folder is
+    "coming soon" (no notebook to open, nothing to check)."""
+    folders = (workspace_dir / assignment, course.release_dir(assignment), course.source_dir(assignment))
+    return any(folder.is_dir() for folder in folders)
 
 
 def _num(value: float) -> str:
@@ -77,7 +94,10 @@ def self_check_passed(nb: Any, grade_ids: list[str]) -> bool:
 
 
 def was_opened(nb: Any) -> bool:
-    """The learner ran at least one code cell of the notebook."""
+    """The learner ran at least one code cell of their own copy of the notebook.
+
+    Only the learner's workspace copy counts: a submission or an autograded copy was executed by
+    the grader, so it says nothing about whether the learner opened the notebook."""
     return nb is not None and any(
         cell.cell_type == "code" and cell.get("execution_count") is not None for cell in nb.cells
     )
@@ -106,19 +126,24 @@ class AutoEvaluator:
         spec = item.auto
         ws_path = self._workspace_nb_path(spec.assignment, spec.notebook)
         ws_nb = self.inputs.notebooks.read(ws_path)
+        available = self.inputs.available(spec.assignment)
         state: ItemState = {"id": item.id, "satisfied": False, "value": None, "rev": 0}
+        state["available"] = available
+        if not available:
+            state["status"] = "not_attempted"
+            state["detail"] = "coming soon"
+            return state
         rel = self._relative_to_server(ws_path)
-        if rel is not None:
+        # Only a notebook that exists gets a path: the sidebar links it, and a link must open.
+        if rel is not None and ws_path.is_file():
             state["notebook_path"] = rel
         grade = self.inputs.results.get(spec.assignment, spec.notebook)
 
         if spec.rule == "opened":
             opened = was_opened(ws_nb)
-            # a graded submission was worked on, even if the learner later cleared their outputs
-            state["satisfied"] = opened or grade is not None
-            state["status"] = "graded" if grade else ("self_check_passed" if opened else "not_attempted")
-            # layering: "submitted" is words for the learner here, not a folder
-            state["detail"] = "cells run" if opened else ("submitted" if grade else "no cell run yet")
+            state["satisfied"] = opened
+            state["status"] = "self_check_passed" if opened else "not_attempted"
+            state["detail"] = "cells run in your copy" if opened else "no cell run in your copy yet"
             return self._with_grade_links(state, grade)
 
         if spec.rule == "answered":
@@ -316,7 +341,8 @@ def _derived_state(item: Item, states: Mapping[str, ItemState], counts: dict[str
         reached = [lvl for lvl in spec.levels or [] if float(lvl.at_least) <= source]
         best = max(reached, key=lambda lvl: float(lvl.at_least)) if reached else None
         state["value"] = best.value if best else None
-        state["satisfied"] = best is not None
+        # The starting level is where everyone is before doing anything: no tick for it.
+        state["satisfied"] = best is not None and source > 0
         state["detail"] = _num(source)
     return state
 
@@ -376,10 +402,49 @@ def _env_state(item: Item, env: EnvChecker) -> ItemState:
     }
 
 
+def is_trackable(item: Item) -> bool:
+    """Whether an item is a step a learner can have done or not, and so counts in the summary.
+
+    auto, env and self items are; a choice only when it names the options that mean done
+    (`satisfied_by`, e.g. a module status). Text (name, dates, journal, aha moments) is something
+    to fill in, not a step; a derived item summarises others; a choice without `satisfied_by` is
+    a self-assessment where every answer is as good as another.
+    """
+    if item.kind in ("auto", "env", "self"):
+        return True
+    return item.kind == "choice" and bool(item.satisfied_by)
+
+
 def summary(manifest: Manifest, states: Mapping[str, ItemState]) -> dict[str, int]:
-    """How many items are satisfied; `derived` items are summaries of others, so not counted."""
-    counted = [item.id for item in manifest.iter_items() if item.kind != "derived"]
+    """How many trackable items (`is_trackable`) are satisfied, of how many."""
+    counted = [item.id for item in manifest.iter_items() if is_trackable(item)]
     return {
         "satisfied": sum(1 for i in counted if states.get(i, {}).get("satisfied")),
         "total": len(counted),
     }
+
+
+def assignment_progress(inputs: StateInputs, assignment: Assignment) -> dict[str, Any]:
+    """`available`, `state` and (once graded) `score`/`max_score` of one assignment, for its badge.
+
+    state: coming_soon (no folder yet), not_started, started (the learner ran cells of their
+    own copy), graded (a grade below full marks, 0 included) or complete (full marks).
+    """
+    if not inputs.available(assignment.id):
+        return {"available": False, "state": "coming_soon"}
+    grades = [g for nb in assignment.notebooks if (g := inputs.results.get(assignment.id, nb)) is not None]
+    if grades:
+        score = sum(g.score for g in grades)
+        max_score = sum(g.max_score for g in grades)
+        complete = len(grades) == len(assignment.notebooks) and max_score > 0 and score >= max_score
+        return {
+            "available": True,
+            "state": "complete" if complete else "graded",
+            "score": score,
+            "max_score": max_score,
+        }
+    started = any(
+        was_opened(inputs.notebooks.read(inputs.workspace_dir / assignment.id / f"{nb}.ipynb"))
+        for nb in assignment.notebooks
+    )
+    return {"available": True, "state": "started" if started else "not_started"}

@@ -3,7 +3,11 @@
 One JSON file per learner and course:
 
     {"schema_version": 1, "course_id": "...",
-     "items": {"<item id>": {"value": true | "text", "rev": 3, "updated": "2026-...Z"}}}
+     "items": {"<item id>": {"value": true | "text", "rev": 3, "updated": "2026-...Z"}},
+     "settings": {"share": false}}
+
+`settings` holds the learner's choices about the tracker itself (whether to share their entered
+items with instructors); a file without it has the defaults (private).
 
 The file holds words a learner typed and cannot type again, so every write is atomic (write a
 temporary file in the same folder, fsync, `os.replace`) and the previous good version is kept as
@@ -62,11 +66,24 @@ class Conflict(Exception):
         self.current = current
 
 
-def _now() -> str:
+def now_iso() -> str:
+    """The current UTC time as the store writes it (`2026-11-27T10:00:00Z`)."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _parse(text: str, path: Path, course_id: str) -> dict[str, StoredItem]:
+Settings = dict[str, bool]
+DEFAULT_SETTINGS: Settings = {"share": False}
+
+
+def _parse_settings(data: dict[str, Any]) -> Settings:
+    raw = data.get("settings")
+    settings = dict(DEFAULT_SETTINGS)
+    if isinstance(raw, dict):
+        settings.update({k: v for k, v in raw.items() if k in DEFAULT_SETTINGS and isinstance(v, bool)})
+    return settings
+
+
+def _parse(text: str, path: Path, course_id: str) -> tuple[dict[str, StoredItem], Settings]:
     """Validate a store document; raises ValueError (corrupt) or StoreError (unknown version)."""
     data = json.loads(text)
     if not isinstance(data, dict):
@@ -97,7 +114,7 @@ def _parse(text: str, path: Path, course_id: str) -> dict[str, StoredItem]:
             raise ValueError(f"item {item_id!r} has an invalid rev {rev!r}")
         updated = entry.get("updated")
         parsed[item_id] = StoredItem(value, rev, updated if isinstance(updated, str) else None)
-    return parsed
+    return parsed, _parse_settings(data)
 
 
 class Store:
@@ -109,6 +126,7 @@ class Store:
         self.backup_path = self.path.with_name(self.path.name + ".bak")
         self._lock = threading.RLock()
         self._cache: dict[str, StoredItem] | None = None
+        self._settings: Settings = dict(DEFAULT_SETTINGS)
         self._cache_key: tuple[int, int] | None = None
         # The last recovery from a corrupt file, for logs and for tests to assert on.
         self.last_recovery: str | None = None
@@ -124,6 +142,11 @@ class Store:
         with self._lock:
             return self._load().get(item_id, EMPTY)
 
+    def settings(self) -> Settings:
+        with self._lock:
+            self._load()
+            return dict(self._settings)
+
     def _file_key(self) -> tuple[int, int] | None:
         try:
             st = self.path.stat()
@@ -136,20 +159,22 @@ class Store:
         if self._cache is not None and key == self._cache_key:
             return self._cache
         if key is None:
-            items: dict[str, StoredItem] = (
-                self._recover("the store file is missing") if self.backup_path.exists() else {}
+            items, settings = (
+                self._recover("the store file is missing")
+                if self.backup_path.exists()
+                else ({}, dict(DEFAULT_SETTINGS))
             )
         else:
             try:
-                items = _parse(self.path.read_text(encoding="utf-8"), self.path, self.course_id)
+                items, settings = _parse(self.path.read_text(encoding="utf-8"), self.path, self.course_id)
             except StoreError:
                 raise
             except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
-                items = self._recover(f"the store file is corrupt ({exc})")
-        self._cache, self._cache_key = items, self._file_key()
+                items, settings = self._recover(f"the store file is corrupt ({exc})")
+        self._cache, self._settings, self._cache_key = items, settings, self._file_key()
         return items
 
-    def _recover(self, problem: str) -> dict[str, StoredItem]:
+    def _recover(self, problem: str) -> tuple[dict[str, StoredItem], Settings]:
         """Move the unreadable main file aside and bring back the last good version."""
         kept = None
         if self.path.exists():
@@ -157,11 +182,12 @@ class Store:
             kept = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
             os.replace(self.path, kept)
         items: dict[str, StoredItem] = {}
+        settings = dict(DEFAULT_SETTINGS)
         restored = False
         if self.backup_path.exists():
             try:
                 text = self.backup_path.read_text(encoding="utf-8")
-                items = _parse(text, self.backup_path, self.course_id)
+                items, settings = _parse(text, self.backup_path, self.course_id)
                 self._write_text_atomically(text)
                 restored = True
             except (ValueError, UnicodeDecodeError) as exc:
@@ -176,7 +202,7 @@ class Store:
             )
         )
         log.warning("course tracker: %s", self.last_recovery)
-        return items
+        return items, settings
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -187,16 +213,27 @@ class Store:
             current = items.get(item_id, EMPTY)
             if base_rev != current.rev:
                 raise Conflict(item_id, base_rev, current)
-            new = StoredItem(value=value, rev=current.rev + 1, updated=_now())
+            new = StoredItem(value=value, rev=current.rev + 1, updated=now_iso())
             items[item_id] = new
-            self._save(items)
+            self._save(items, self._settings)
             return new
 
-    def _save(self, items: dict[str, StoredItem]) -> None:
+    def set_setting(self, name: str, value: bool) -> Settings:
+        """Store one of the learner's tracker settings (see DEFAULT_SETTINGS); the new settings."""
+        if name not in DEFAULT_SETTINGS:
+            raise KeyError(name)
+        with self._lock:
+            items = dict(self._load())
+            settings = {**self._settings, name: value}
+            self._save(items, settings)
+            return dict(settings)
+
+    def _save(self, items: dict[str, StoredItem], settings: Settings) -> None:
         document = {
             "schema_version": SCHEMA_VERSION,
             "course_id": self.course_id,
             "items": {item_id: entry.to_json() for item_id, entry in sorted(items.items())},
+            "settings": settings,
         }
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -204,7 +241,7 @@ class Store:
             # The current file was read successfully by _load, so it is the last good version.
             shutil.copy2(self.path, self.backup_path)
         self._write_text_atomically(text)
-        self._cache, self._cache_key = items, self._file_key()
+        self._cache, self._settings, self._cache_key = items, dict(settings), self._file_key()
 
     def _write_text_atomically(self, text: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ Each learner's server serves only that learner: every answer is about `CourseTra
 from __future__ import annotations
 
 import asyncio
+import re
 
 import tornado.web
 
@@ -43,6 +44,18 @@ class ItemHandler(TrackerAPIHandler):
                 self.send_error_json(409, str(exc), state=state)
                 return
             self.send_json(await self.call(self.service.item_state, item_id))
+
+        await self.run(action)
+
+
+class SharingHandler(TrackerAPIHandler):
+    @tornado.web.authenticated
+    async def put(self) -> None:
+        async def action() -> None:
+            share = self.json_body().get("share")
+            if not isinstance(share, bool):
+                raise BadRequest(f"the body needs 'share': true or false, got {share!r}")
+            self.send_json(await self.call(self.service.set_sharing, share))
 
         await self.run(action)
 
@@ -85,12 +98,24 @@ class ExportHandler(TrackerAPIHandler):
         await self.run(action)
 
 
+# A <script> that loads its code from another host (nbconvert's MathJax from a CDN): offline it
+# hangs or fails, and no feedback page needs it to show scores and messages.
+_REMOTE_SCRIPT = re.compile(
+    rb"<script\b[^>]*\bsrc\s*=\s*[\"']?(?:https?:)?//[^>]*>.*?</script\s*>", re.IGNORECASE | re.DOTALL
+)
+
+
+def without_remote_scripts(html: bytes) -> bytes:
+    """The page with every script loaded from another host removed (the page works offline)."""
+    return _REMOTE_SCRIPT.sub(b"", html)
+
+
 class FeedbackHandler(TrackerAPIHandler):
     @tornado.web.authenticated
     async def get(self, assignment: str, notebook: str) -> None:
         async def action() -> None:
             path = await self.call(self.service.feedback_path, assignment, notebook)
-            content = await asyncio.to_thread(path.read_bytes)
+            content = without_remote_scripts(await asyncio.to_thread(path.read_bytes))
             # Feedback pages embed the learner's own outputs; a sandboxed page cannot use the
             # server's cookies or call its API, whatever those outputs contain.
             self.set_header("Content-Security-Policy", "sandbox allow-scripts allow-popups")
@@ -105,6 +130,7 @@ _SEGMENT = r"([^/]+)"
 HANDLERS: list[tuple[str, type[TrackerAPIHandler]]] = [
     ("tracker", TrackerHandler),
     (f"items/{_SEGMENT}", ItemHandler),
+    ("sharing", SharingHandler),
     ("checks", ChecksHandler),
     (f"checks/{_SEGMENT}", CheckHandler),
     ("export", ExportHandler),
