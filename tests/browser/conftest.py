@@ -12,7 +12,6 @@ import secrets
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +21,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from nbcourse.cli import manifest_of
+from nbcourse.launch import lab_launch
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("COURSE_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -47,6 +49,7 @@ class LabServer:
     workspace: Path
     store_path: Path
     log_path: Path
+    student: str
 
     def lab_url(self) -> str:
         return f"{self.url}/lab?token={self.token}"
@@ -115,27 +118,30 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         "JUPYTERLAB_SETTINGS_DIR": str(tmp / "lab-settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "lab-workspaces"),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--allow-root",
-        "--no-browser",
-        f"--port={port}",
-        "--ServerApp.ip=127.0.0.1",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={workspace}",
-        f"--CourseTracker.course_root={REPO_ROOT}",
-        f"--CourseTracker.workspace_dir={workspace}",
-        f"--CourseTracker.store_path={store_path}",
-        f"--CourseTracker.student_id={student}",
-    ]
+    # The launch `course start` computes for a learner (its instructor tools off), plus the
+    # test's own port, token and temporary state.
+    launch = lab_launch(
+        REPO_ROOT,
+        workspace,
+        REPO_ROOT / manifest_of(REPO_ROOT).environment.data.dir,
+        environ=env,
+        extra=[
+            "--no-browser",
+            f"--port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+            f"--CourseTracker.store_path={store_path}",
+            f"--CourseTracker.student_id={student}",
+        ],
+        as_root=True,
+    )
+    command, env = launch.argv, launch.env
     with log_path.open("w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, token, process, log_path)
-        yield LabServer(url, token, workspace, store_path, log_path)
+        yield LabServer(url, token, workspace, store_path, log_path, student)
     finally:
         process.terminate()
         try:
