@@ -1,10 +1,10 @@
 """`course grade --executor dask` gives every cell the score the local executor gives.
 
 A real `dask scheduler` and two `dask worker` processes (one thread each, each in a folder of its
-own that is not the course: one finds its root as its working directory, the other through
-NBCOURSE_WORKER_ROOT) grade a small cohort of Module 1's exercises notebook; a copy of the same
-course is graded by the local executor, and every (student, notebook, cell) must agree. The
-workers' fork servers must be gone when the run ends (the worker plugin's teardown).
+own that is not the course, holding a copy of data/: one finds its root as its working directory,
+the other through NBCOURSE_WORKER_ROOT) grade a small cohort of Module 1's exercises notebook; a
+copy of the same course is graded by the local executor, and every (student, notebook, cell) must
+agree. The workers' fork servers must be gone when the run ends (the worker plugin's teardown).
 """
 
 from __future__ import annotations
@@ -100,9 +100,13 @@ def test_dask_executor_grades_like_the_local_one(tmp_path: Path, monkeypatch: py
     remote = tmp_path / "dask" / "course"
     shutil.copytree(local, remote)
 
+    # The data is found as "{course_root}/data" (the course config's default): the local course
+    # and each worker root have a copy, the course the Dask client grades has none, so a worker
+    # that took the client's root for its own would find no data.
+    shutil.copytree(DATA, local / "data")
     monkeypatch.delenv("COURSE_DB_URL", raising=False)
-    monkeypatch.setenv("COURSE_DATA_DIR", str(DATA))
-    env = {k: v for k, v in os.environ.items() if k != "COURSE_DB_URL"}
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    env = {k: v for k, v in os.environ.items() if k not in ("COURSE_DB_URL", "COURSE_DATA_DIR")}
     scheduler_file = tmp_path / "scheduler.json"
     scheduler_opt = ["--scheduler-file", str(scheduler_file)]
     procs: list[subprocess.Popen[bytes]] = []
@@ -126,7 +130,7 @@ def test_dask_executor_grades_like_the_local_one(tmp_path: Path, monkeypatch: py
         )
         roots = [tmp_path / "worker-a", tmp_path / "worker-b"]
         for i, root in enumerate(roots):
-            root.mkdir()
+            shutil.copytree(DATA, root / "data")
             scratch = ["--local-directory", str(root / "dask-scratch")]
             worker_env = dict(env, NBCOURSE_WORKER_ROOT=str(root)) if i else dict(env)
             procs.append(
