@@ -1,38 +1,42 @@
-""""Check my work": real nbgrader runs on the fixture course, through the API and directly."""
+""" "Check my work": real gradings (the fast grader) of the fixture course, by API and directly."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from course_tracker.jobs import CheckRunner, CheckSettings
+from nbcourse.grading.submission import GradingProgress, grade_submission
 from nbcourse.nbgrader import NbgraderCourse, copy_submission, gradebook_up_to_date, nbgrader_timestamp
 
 Api = Callable[..., Any]
 CHECK_DEADLINE = 600.0  # seconds; a real autograde on a busy, shared 2-core machine
 
 
-async def wait_for_check(api: Api, check_id: str) -> dict[str, Any]:
+async def wait_for_check(api: Api, check_id: str, seen: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Poll a check until it ends; every answer is appended to `seen` when given."""
     deadline = time.monotonic() + CHECK_DEADLINE
     while time.monotonic() < deadline:
         status, check, _ = await api("GET", "checks", check_id)
         assert status == 200
         assert 0 <= check["done"] <= check["total"]
+        if seen is not None:
+            seen.append(check)
         if check["status"] in ("done", "failed"):
             return check
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.2)
     raise AssertionError(f"check {check_id} did not finish within {CHECK_DEADLINE} s")
 
 
-async def test_check_my_work_end_to_end(
-    api: Api, course_root: Path, tools: SimpleNamespace
-) -> None:
+async def test_check_my_work_end_to_end(api: Api, course_root: Path, tools: SimpleNamespace) -> None:
     # A learner's first check: no gradebook yet, so the check must teach it the assignment.
     (course_root / "gradebook.db").unlink()
     release = course_root / "release" / "ps1" / "problem1.ipynb"
@@ -44,20 +48,49 @@ async def test_check_my_work_end_to_end(
     assert status == 202
     assert check["assignment"] == "ps1" and check["status"] in ("queued", "running")
     assert check["total"] == 5 and check["started"].endswith("Z")
-    # A second press while it runs gets the running check, not a second nbgrader job.
+    assert check["started_at"] == check["started"] and check["elapsed"] >= 0
+    assert check["notebooks"][0]["notebook"] == "problem1"
+    # A second press while it runs gets the running check, not a second grading.
     status, again, _ = await api("POST", "checks", body={"assignment": "ps1"})
     assert status == 202 and again["id"] == check["id"]
 
-    final = await wait_for_check(api, check["id"])
+    seen: list[dict[str, Any]] = []
+    final = await wait_for_check(api, check["id"], seen)
     assert final["status"] == "done", final.get("message")
     assert final["done"] == final["total"] and final["finished"].endswith("Z")
-    assert final["results"] == [{
-        "notebook": "problem1", "score": 1.0, "max_score": 2.0,
-        "cells": [
-            {"grade_id": "test_squares", "score": 1.0, "max_score": 1.0},
-            {"grade_id": "explain", "score": 0.0, "max_score": 1.0},
-        ],
-    }]
+    assert (final["step"], final["step_id"], final["running"]) == ("Done", "done", [])
+    assert final["notebooks"][0]["status"] == "graded" and final["notebooks"][0]["seconds"] >= 0
+    assert final["elapsed"] > 0
+    # What the learner read while it ran: words, not internal step names.
+    labels = {c["step"] for c in seen}
+    assert not labels & {"prepare", "autograde", "generate_feedback", "copy", "grade"}
+    assert final["results"] == [
+        {
+            "notebook": "problem1",
+            "score": 1.0,
+            "max_score": 2.0,
+            "cells": [
+                {
+                    "notebook": "problem1",
+                    "grade_id": "test_squares",
+                    "kind": "test",
+                    "score": 1.0,
+                    "max_score": 1.0,
+                    "passed": True,
+                    "message": None,
+                },
+                {
+                    "notebook": "problem1",
+                    "grade_id": "explain",
+                    "kind": "answer",
+                    "score": 0.0,
+                    "max_score": 1.0,
+                    "passed": None,
+                    "message": None,
+                },
+            ],
+        }
+    ]
     submitted = course_root / "submitted" / "learner" / "ps1"
     assert (submitted / "problem1.ipynb").is_file()
     assert (submitted / "timestamp.txt").read_text().strip().endswith("UTC")
@@ -76,17 +109,21 @@ async def test_check_my_work_end_to_end(
     assert headers["Content-Type"] == "text/html; charset=utf-8"
     assert "sandbox" in headers["Content-Security-Policy"]
     assert "problem1 (Score: 1.0 / 2.0)" in page
+    # Course feedback: the hidden test is not on the page.
+    assert "squares(5)" not in page and "BEGIN HIDDEN TESTS" not in page
 
 
-async def test_nbgrader_failure_ends_failed_with_log_tail(api: Api, course_root: Path) -> None:
+async def test_malformed_notebook_scores_zero_with_its_reason(api: Api, course_root: Path) -> None:
     (course_root / "workspace" / "ps1" / "problem1.ipynb").write_text("this is not a notebook")
     _, check, _ = await api("POST", "checks", body={"assignment": "ps1"})
     final = await wait_for_check(api, check["id"])
-    assert final["status"] == "failed"
-    assert final["message"].startswith("nbgrader autograde failed (exit code")
-    assert "The end of its log:" in final["message"]
-    assert "results" not in final
-    # A failed check does not block the next one.
+    # The grader never stops for one notebook: it scores 0, and the result says why.
+    assert final["status"] == "done", final.get("message")
+    [result] = final["results"]
+    assert result["score"] == 0 and "unreadable notebook" in result["problem"]
+    assert final["notebooks"] == [{"notebook": "problem1", "status": "problem", "seconds": 0.0}]
+    assert all(c["score"] == 0 for c in result["cells"])
+    # The next check is not blocked.
     status, second, _ = await api("POST", "checks", body={"assignment": "ps1"})
     assert status == 202 and second["id"] != check["id"]
     await wait_for_check(api, second["id"])
@@ -94,16 +131,21 @@ async def test_nbgrader_failure_ends_failed_with_log_tail(api: Api, course_root:
 
 def _settings(course: Path, **changes: Any) -> CheckSettings:
     values: dict[str, Any] = {
-        "course_root": course, "workspace_dir": course / "workspace", "student": "learner",
-        "db_url": f"sqlite:///{course / 'gradebook.db'}", "timeout": 240.0,
+        "course_root": course,
+        "workspace_dir": course / "workspace",
+        "student": "learner",
+        "db_url": f"sqlite:///{course / 'gradebook.db'}",
+        "timeout": 240.0,
         "notebooks": {"ps1": ["problem1"]},
     }
     values.update(changes)
     return CheckSettings(**values)
 
 
-async def test_missing_workspace_folder_fails_with_advice(course_root: Path) -> None:
-    runner = CheckRunner(_settings(course_root, workspace_dir=course_root / "nowhere"))
+async def test_missing_workspace_folder_fails_with_advice(
+    course_root: Path, make_runner: Callable[[CheckSettings], CheckRunner]
+) -> None:
+    runner = make_runner(_settings(course_root, workspace_dir=course_root / "nowhere"))
     check, created = runner.start("ps1")
     assert created
     final = await runner.wait(check.id)
@@ -111,8 +153,10 @@ async def test_missing_workspace_folder_fails_with_advice(course_root: Path) -> 
     assert f"there is no workspace folder {course_root / 'nowhere' / 'ps1'}" in (final.message or "")
 
 
-async def test_timeout_stops_the_check(course_root: Path) -> None:
-    runner = CheckRunner(_settings(course_root, timeout=0.3))
+async def test_timeout_stops_the_check(
+    course_root: Path, make_runner: Callable[[CheckSettings], CheckRunner]
+) -> None:
+    runner = make_runner(_settings(course_root, timeout=0.3))
     check, _ = runner.start("ps1")
     final = await runner.wait(check.id)
     assert final.status == "failed"
@@ -120,14 +164,79 @@ async def test_timeout_stops_the_check(course_root: Path) -> None:
     assert "CourseTracker.check_timeout" in (final.message or "")
 
 
-async def test_missing_source_and_gradebook_fails_clearly(course_root: Path) -> None:
+async def test_missing_source_and_gradebook_fails_clearly(
+    course_root: Path, make_runner: Callable[[CheckSettings], CheckRunner]
+) -> None:
     (course_root / "gradebook.db").unlink()
-    runner = CheckRunner(_settings(course_root, course_root=course_root))
+    runner = make_runner(_settings(course_root, course_root=course_root))
     shutil.rmtree(course_root / "source")
     check, _ = runner.start("ps1")
     final = await runner.wait(check.id)
     assert final.status == "failed" and final.step == "prepare"
     assert "source folder" in (final.message or "")
+
+
+HIDDEN_ONLY_FAILS = "def squares(n):\n    return [0, 1, 4][:n]\n"  # passes the visible test only
+
+
+@pytest.fixture
+def make_runner() -> Iterator[Callable[[CheckSettings], CheckRunner]]:
+    """CheckRunners closed (their fork servers stopped) when the test ends."""
+    made: list[CheckRunner] = []
+
+    def make(settings: CheckSettings) -> CheckRunner:
+        made.append(CheckRunner(settings))
+        return made[-1]
+
+    yield make
+    for runner in made:
+        runner.close()
+
+
+async def test_progress_messages_and_one_warm_grader(
+    course_root: Path, tools: SimpleNamespace, make_runner: Callable[[CheckSettings], CheckRunner]
+) -> None:
+    runner = make_runner(_settings(course_root))
+    runner.warm_up()
+    workspace = course_root / "workspace" / "ps1"
+    tools.set_solution(workspace / "problem1.ipynb", HIDDEN_ONLY_FAILS)
+    seen: list[GradingProgress] = []
+    [result] = grade_submission(
+        runner.course(),
+        "ps1",
+        "learner",
+        workspace,
+        notebooks=["problem1"],
+        progress=seen.append,
+        executor=runner.grader.get,
+    )
+    labels = [p.label for i, p in enumerate(seen) if i == 0 or seen[i - 1].label != p.label]
+    assert labels[:2] == ["Saving a copy of your work", "Preparing the grader"]
+    assert "Grading problem1 (1 of 1)" in labels
+    assert labels[-2:] == ["Writing feedback", "Reading your results"]
+    assert [p.done for p in seen] == sorted(p.done for p in seen) and {p.total for p in seen} == {5}
+    assert any(p.running == ["problem1"] for p in seen)
+    # A failed hidden test says it failed; its source (the hidden assert) never shows.
+    test = result.cells[0]
+    assert (test.grade_id, test.passed, test.score) == ("test_squares", False, 0.0)
+    assert test.message is not None and test.message.startswith("AssertionError")
+    assert "squares(5)" not in test.message and "[0, 1, 4, 9, 16]" not in test.message
+
+    # Through the runner: the same warm executor serves the next check.
+    executor = runner.grader.get()
+    tools.set_solution(workspace / "problem1.ipynb", tools.WRONG_SOLUTION)
+    check, _ = runner.start("ps1")
+    final = await runner.wait(check.id)
+    assert final.status == "done", final.message
+    assert runner.grader.get() is executor
+    cell = final.to_json()["results"][0]["cells"][0]
+    assert (cell["passed"], cell["message"]) == (False, "AssertionError: squares(3) should be [0, 1, 4]")
+
+    # Shut down: the grader is gone and a check says so instead of hanging.
+    runner.close()
+    check, _ = runner.start("ps1")
+    final = await runner.wait(check.id)
+    assert final.status == "failed" and "the server is shutting down" in (final.message or "")
 
 
 def test_copy_submission_replaces_old_files(tmp_path: Path) -> None:
