@@ -48,12 +48,6 @@ def _worst_case(executed: str, private_file: str) -> str:
     return nbformat.writes(nb)
 
 
-@pytest.mark.skip(
-    reason=(
-        "issue 11 is open: course feedback was committed at the end of the session and no"
-        "t yet run for every assignment"
-    )
-)
 @pytest.mark.parametrize("assignment", assignments())
 def test_generated_feedback_shows_no_hidden_test_line(assignment: str, tmp_path: Path) -> None:
     from nbcourse.grading.feedback import feedback_files, generate_feedback, private_paths

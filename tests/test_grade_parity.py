@@ -27,13 +27,6 @@ from notebooks import SOURCE, assignments, course_env, make_course
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skip(
-        reason=(
-            "issue 11 is open: with the sandbox of issue 12 on by default every forked kernel"
-            " dies (read-only scratch), and the cohort takes ~15 min; re-enable when course g"
-            "rade lands"
-        )
-    ),
 ]
 
 FULL = os.environ.get("NBCOURSE_PARITY") == "all"

@@ -20,7 +20,10 @@ def hidden_lines(source_nb: Path, release_nb: Path) -> set[str]:
     release = nbformat.read(release_nb, as_version=4)
     public = {line.strip() for cell in release.cells for line in cell_text(cell).splitlines()}
     secret = {line.strip() for cell in source.cells for line in split_regions(cell_text(cell))[1]}
-    return {line for line in secret - public if len(line) >= MIN_SECRET_LENGTH}
+    # A hidden line the release shows as part of a longer public line (the visible test asserts
+    # the same message) reveals nothing.
+    shown = "\n".join(public)
+    return {line for line in secret - public if len(line) >= MIN_SECRET_LENGTH and line not in shown}
 
 
 def page_text(page: Path) -> str:
