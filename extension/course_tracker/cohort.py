@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from nbcourse.nbgrader import gradebook_exists, open_gradebook, read_grades, sqlite_file
-from nbcourse.nbgrader.cohort import graded_timestamps, list_students, submissions_on_disk
+from nbcourse.nbgrader.cohort import graded_timestamps, list_students, student_folders, submissions_on_disk
 from nbcourse.tracker.cohort import (
     MESSAGE_SAMPLE,
     SHARED_FILE,
@@ -109,7 +108,7 @@ class CohortService:
                 students.update(list_students(gb))
                 grades = read_grades(gb, course, assignments, with_paths=False)
                 graded = graded_timestamps(gb, assignments)
-        shared = {s: self._shared(course, s, assignments) for s in students}
+        shared = self._shared(course, assignments)
         return cohort_report(
             CohortInputs(
                 manifest=manifest,
@@ -117,22 +116,23 @@ class CohortService:
                 grades=grades,
                 on_disk=on_disk,
                 graded=graded,
-                shared={s: v for s, v in shared.items() if v},
+                shared={s: v for s, v in shared.items() if v and s in students},
             )
         )
 
     @staticmethod
-    def _shared(course: Any, student: str, assignments: list[str]) -> dict[str, Any]:
-        """The newest progress snapshot the student chose to share (it travels with a submission)."""
-        newest: tuple[float, dict[str, Any]] | None = None
+    def _shared(course: Any, assignments: list[str]) -> dict[str, dict[str, Any]]:
+        """Per student, the newest progress snapshot they chose to share (it travels with a submission)."""
+        newest: dict[str, tuple[float, dict[str, Any]]] = {}
         for assignment in assignments:
-            path = Path(course.submitted_dir(student, assignment)) / SHARED_FILE
-            try:
-                mtime = path.stat().st_mtime
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError, UnicodeDecodeError):
-                continue
-            items = data.get("items") if isinstance(data, dict) else None
-            if isinstance(items, dict) and (newest is None or mtime > newest[0]):
-                newest = (mtime, items)
-        return newest[1] if newest else {}
+            for student, folder in student_folders(course, assignment):
+                path = folder / SHARED_FILE
+                try:
+                    mtime = path.stat().st_mtime
+                    data = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, ValueError, UnicodeDecodeError):
+                    continue
+                items = data.get("items") if isinstance(data, dict) else None
+                if isinstance(items, dict) and (student not in newest or mtime > newest[student][0]):
+                    newest[student] = (mtime, items)
+        return {student: items for student, (_, items) in newest.items()}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import glob
+import os
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,9 @@ from .feedback import as_utc, parse_timestamp
 
 # nbgrader writes this beside every submission (`nbgrader collect` / `submit`).
 TIMESTAMP_FILE = "timestamp.txt"
+# How nbgrader writes it ("2026-11-02 09:00:00.123456 UTC"): parsed directly, since dateutil's
+# general parser costs ~0.15 ms a file, most of a 500-student cohort view's read time.
+UTC_SUFFIX = " UTC"
 
 
 def list_students(gradebook: Any) -> list[str]:
@@ -42,23 +46,45 @@ def graded_timestamps(gradebook: Any, assignments: list[str]) -> dict[tuple[str,
     return {(student, assignment): as_utc(when) for student, assignment, when in rows}
 
 
-def submissions_on_disk(course: NbgraderCourse, assignment: str) -> dict[str, datetime | None]:
-    """Students with a submission of `assignment` in the submitted step, and its timestamp.
+def student_folders(course: NbgraderCourse, assignment: str) -> Iterator[tuple[str, Path]]:
+    """(student, submitted folder of `assignment`) for every student folder in the submitted step.
 
     Found with nbgrader's own path template (a literal `*` student id), so a course that changes
-    `directory_structure` is still read right.
+    `directory_structure` is still read right. The folder itself may not exist: callers open the
+    files they want in it and skip what is missing (one system call, where a glob costs several).
     """
     pattern = course.submitted_dir("*", assignment)
     student_part = pattern.parts.index("*")
+    parent = Path(*pattern.parts[:student_part])
+    rest = pattern.parts[student_part + 1 :]
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_dir():
+            yield entry.name, Path(entry.path, *rest)
+
+
+def submissions_on_disk(course: NbgraderCourse, assignment: str) -> dict[str, datetime | None]:
+    """Students with a submission of `assignment` in the submitted step, and its timestamp."""
     found: dict[str, datetime | None] = {}
-    for folder in glob.glob(glob.escape(str(pattern)).replace(glob.escape("*"), "*")):
-        path = Path(folder)
-        if not path.is_dir():
-            continue
-        student = path.parts[student_part]
-        stamp = path / TIMESTAMP_FILE
+    for student, folder in student_folders(course, assignment):
         try:
-            found[student] = parse_timestamp(stamp.read_text(encoding="utf-8").strip())
+            found[student] = read_timestamp((folder / TIMESTAMP_FILE).read_text(encoding="utf-8").strip())
+        except FileNotFoundError:
+            if folder.is_dir():
+                found[student] = None
         except (OSError, UnicodeDecodeError):
             found[student] = None
     return found
+
+
+def read_timestamp(text: str) -> datetime | None:
+    """A timestamp.txt's time (aware, UTC), or None when it is not one."""
+    if text.endswith(UTC_SUFFIX):
+        try:
+            return as_utc(datetime.fromisoformat(text[: -len(UTC_SUFFIX)]))
+        except ValueError:
+            pass
+    return parse_timestamp(text)

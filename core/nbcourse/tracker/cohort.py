@@ -57,18 +57,64 @@ def item_cell(item: Item, grades: Mapping[tuple[str, str], NotebookGrade], share
     """One cell of the students × items table."""
     if item.kind in ENTERED_KINDS:
         if item.id not in shared:
-            return {"status": "private"}
+            return PRIVATE
         value = shared[item.id]
         return {"status": "shared", "value": value, "satisfied": bool(value)}
     spec = item.auto
     grade = grades.get((spec.assignment, spec.notebook))
     if grade is None:
-        return {"status": "not_graded", "satisfied": False}
+        return NOT_GRADED
     if spec.rule not in GRADE_RULES:
         # layering: "submitted" is words for the instructor here, not a folder
         return {"status": "graded", "satisfied": True, "detail": "submitted"}
     state = graded_state(spec, grade)
     return {k: state[k] for k in ("status", "satisfied", "score", "max_score", "detail") if k in state}
+
+
+# Cells every student without a share or a grade has: one object each (the report is read-only).
+PRIVATE: dict[str, Any] = {"status": "private"}
+NOT_GRADED: dict[str, Any] = {"status": "not_graded", "satisfied": False}
+
+CellMemo = dict[tuple[Any, ...], dict[str, Any]]
+
+
+def _memo_key(item: Item, grade: NotebookGrade) -> tuple[Any, ...]:
+    """What of `grade` the item's cell depends on; equal keys, equal cells.
+
+    Cell grades are compared by identity: `read_grades` makes equal grades one object, and every
+    object is alive for the whole report, so equal ids mean the very same grade.
+    """
+    spec = item.auto
+    if spec.rule == "score":
+        return (item.id, grade.score, grade.max_score)
+    if spec.rule == "cells":
+        return (item.id, *(id(grade.cells.get(g)) for g in spec.cells or ()))
+    if spec.rule == "all_cells":
+        return (item.id, *(id(c) for c in grade.cells.values() if c.kind == "test"))
+    return (item.id,)
+
+
+def _student_row(
+    items: list[Item], inputs: CohortInputs, student: str, memo: CellMemo
+) -> dict[str, dict[str, Any]]:
+    """One student's row of the matrix; cells of equal outcomes are shared through `memo`."""
+    grades = inputs.grades.get(student, {})
+    shared = inputs.shared.get(student, {})
+    row: dict[str, dict[str, Any]] = {}
+    for item in items:
+        if item.kind in ENTERED_KINDS:
+            row[item.id] = item_cell(item, grades, shared) if item.id in shared else PRIVATE
+            continue
+        grade = grades.get((item.auto.assignment, item.auto.notebook))
+        if grade is None:
+            row[item.id] = NOT_GRADED
+            continue
+        key = _memo_key(item, grade)
+        cell = memo.get(key)
+        if cell is None:
+            cell = memo[key] = item_cell(item, grades, shared)
+        row[item.id] = cell
+    return row
 
 
 def histogram(values: list[float], maximum: float, bins: int = HISTOGRAM_BINS) -> list[int]:
@@ -164,13 +210,9 @@ def ungraded(inputs: CohortInputs) -> list[dict[str, Any]]:
 def cohort_report(inputs: CohortInputs) -> dict[str, Any]:
     """The whole cohort view (the `Cohort` wire type)."""
     items = cohort_items(inputs.manifest)
-    matrix = {
-        student: {
-            item.id: item_cell(item, inputs.grades.get(student, {}), inputs.shared.get(student, {}))
-            for item in items
-        }
-        for student in inputs.students
-    }
+    # One memo for the whole cohort: students whose notebook grades match share their cells.
+    memo: CellMemo = {}
+    matrix = {student: _student_row(items, inputs, student, memo) for student in inputs.students}
     return {
         "course_id": inputs.manifest.course_id,
         "students": inputs.students,
