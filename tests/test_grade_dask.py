@@ -104,6 +104,8 @@ def test_dask_executor_grades_like_the_local_one(tmp_path: Path, monkeypatch: py
     # and each worker root have a copy, the course the Dask client grades has none, so a worker
     # that took the client's root for its own would find no data.
     shutil.copytree(DATA, local / "data")
+    own_cluster = tmp_path / "localcluster" / "course"  # --executor dask without --scheduler
+    shutil.copytree(local, own_cluster)
     monkeypatch.delenv("COURSE_DB_URL", raising=False)
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
     env = {k: v for k, v in os.environ.items() if k not in ("COURSE_DB_URL", "COURSE_DATA_DIR")}
@@ -155,6 +157,7 @@ def test_dask_executor_grades_like_the_local_one(tmp_path: Path, monkeypatch: py
             remote, ASSIGNMENT, executor="dask", scheduler=address, reporter=starts
         )
         local_report = grade_assignment(local, ASSIGNMENT, executor="local", workers=2)
+        cluster_report = grade_assignment(own_cluster, ASSIGNMENT, executor="dask", workers=2)
 
         # The plugin's teardown closed every fork server; the workers themselves keep running.
         assert all(p.poll() is None for p in procs), "a Dask process died during the run"
@@ -170,7 +173,7 @@ def test_dask_executor_grades_like_the_local_one(tmp_path: Path, monkeypatch: py
             _stop(proc)
 
     students = {s.student for s in subs}
-    for report in (dask_report, local_report):
+    for report in (dask_report, local_report, cluster_report):
         assert not report.interrupted
         assert {g.student for g in report.graded} == students
         assert not any(g.problem for g in report.graded), [g.problem for g in report.graded]
@@ -178,6 +181,10 @@ def test_dask_executor_grades_like_the_local_one(tmp_path: Path, monkeypatch: py
     # Forked on the Dask workers exactly where forked locally (the daemonic worker can fork).
     kernels = {(g.student, g.kernel) for g in local_report.graded}
     assert {(g.student, g.kernel) for g in dask_report.graded} == kernels
+    assert {(g.student, g.kernel) for g in cluster_report.graded} == kernels
+    assert any(
+        note.startswith("dask: 2 workers, 2 threads at tcp://127.0.0.1:") for note in cluster_report.notes
+    )
     # on_start came back from the workers: every notebook, and both workers had work.
     for _ in range(50):
         if len(starts.seen) >= len(students):
@@ -189,6 +196,8 @@ def test_dask_executor_grades_like_the_local_one(tmp_path: Path, monkeypatch: py
     expected = all_grades(local / "gradebook.db", ASSIGNMENT)
     got = all_grades(remote / "gradebook.db", ASSIGNMENT)
     assert not differences(expected, got), "\n".join(differences(expected, got))
+    on_cluster = all_grades(own_cluster / "gradebook.db", ASSIGNMENT)
+    assert not differences(expected, on_cluster), "\n".join(differences(expected, on_cluster))
     totals = {s: sum(v[0] or 0 for k, v in got.items() if k[0] == s and k[1] == NOTEBOOK) for s in students}
     assert totals["reference"] > max(v for s, v in totals.items() if s != "reference")
     assert totals["blank"] == 0
