@@ -13,6 +13,9 @@ Each worker's course root (what `{course_root}` in `c.CourseGrader.kernel_env` b
 3. otherwise the worker process's current directory (start `dask worker` in the course root).
 Where the root is not the client's, the sandbox policy is made on the worker for its own root and
 machine (`hooks.policy_for`), as the machine that runs the kernels is the one to confine them.
+The kernel environment is the client's `kernel_env` with only `{course_root}` resolved on the
+worker: the course's config reads COURSE_DATA_DIR on the client, so leave it unset there (the data
+is then `{course_root}/data` on each worker) or set it to a path that holds on every worker.
 
 Dask worker processes are daemonic and cannot start `multiprocessing` children, so nothing here
 uses it: a `WorkerPlugin` starts the worker's fork servers (subprocesses, via local.WarmPool, one
