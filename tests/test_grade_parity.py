@@ -36,6 +36,14 @@ CI_NOTEBOOKS = ["01_exercises", "01_checkpoint"]
 STOCK_ERROR = re.compile(r"There was an error processing assignment '[^']*' for student '([^']*)'")
 
 
+REFUSED_KEY = "tried to read the instructor-only files"
+
+
+def _key(line: str) -> tuple[str, str, str]:
+    student, notebook, rest = line.split("/", 2)
+    return (student, notebook, rest.split(":", 1)[0])
+
+
 def stock_autograde(course: Path, assignment: str, students: list[str] | None = None) -> set[str]:
     """`nbgrader autograde --force` as an instructor runs it; the students it failed on."""
     env = dict(course_env(), COURSE_DB_URL=f"sqlite:///{course / 'gradebook.db'}")
@@ -106,6 +114,17 @@ def test_course_grade_matches_stock_autograde_on_every_cell(
         got = {k: v for k, v in got.items() if k not in flaky}
         diff = differences(expected, got)
         print("cells stock nbgrader itself graded differently twice (timing-dependent):", sorted(flaky))
+    # The one intended difference: the sandbox refuses student code that opens the instructor's
+    # answer key (stock nbgrader lets it). Such a submission is flagged for review and may only
+    # score lower than under stock, never higher.
+    refused = {s for s, why in report.problems.items() if any(REFUSED_KEY in w for w in why)}
+    allowed = [
+        line
+        for line in diff
+        if line.split("/")[0] in refused and got[_key(line)][0] <= expected[_key(line)][0]
+    ]
+    diff = [line for line in diff if line not in allowed]
+    print("lower scores for submissions that read the answer key (refused by the sandbox):", allowed)
     assert not diff, "course grade and nbgrader autograde disagree:\n" + "\n".join(diff)
     # Not trivially equal: the cohort has full marks, zeros and partial scores.
     totals = {s: sum(v[0] or 0 for k, v in expected.items() if k[0] == s) for s in {k[0] for k in expected}}

@@ -29,9 +29,6 @@ from nbcourse.grading import limits, sandbox
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 
 pytestmark = [
-    pytest.mark.skip(
-        reason="issue 12 is open: the corpus and the sandbox's integration into course grade are unfinished"
-    ),
     pytest.mark.skipif(
         sys.platform != "linux" or os.geteuid() != 0 or not sandbox.bwrap_works("bwrap"),
         reason="the full sandbox needs Linux, root and bubblewrap (the degraded modes are tested below)",
