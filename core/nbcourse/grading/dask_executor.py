@@ -97,6 +97,8 @@ class GraderPlugin(WorkerPlugin):  # type: ignore[misc]
 
     def _start(self, nthreads: int) -> None:
         self.root = worker_root(self.course_root if self.shared_root else None)
+        if not self.root.is_dir():  # raised in the client by register_plugin: the run does not start
+            raise RuntimeError(f"the worker's course root {self.root} is not a folder (see ${ROOT_ENV})")
         policy = self.policy
         if self.config is not None and self.root != self.course_root:
             policy = hooks.policy_for(self.root, self.config)
