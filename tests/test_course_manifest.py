@@ -117,10 +117,12 @@ def test_every_seed_blank_is_an_item(course: Manifest) -> None:
     assert not [line for line in lines if "__" in line]
     assert not [line for line in lines if re.fullmatch(r"\s*-", line)]
     assert not [line for line in lines if "⬜" in line and "✅" not in line]
-    # Every prompt ("**...**:" on its own line) is followed by its answer, not a blank line.
+    # Every prompt ("**...**:" on its own line) is followed by its answer (a label heading by a blank
+    # line, so the list under it renders as a list), not by the next prompt.
     prompts = [i for i, line in enumerate(lines) if re.fullmatch(r"\*\*.+\*\*:", line)]
     assert prompts
-    assert all(lines[i + 1].startswith(("answer for", "-")) for i in prompts)
+    following = [next(line for line in lines[i + 1 :] if line) for i in prompts]
+    assert all(line.startswith(("answer for", "-")) for line in following)
 
 
 def test_item_kinds_follow_the_design(course: Manifest) -> None:

@@ -1,7 +1,10 @@
 """Markdown export: the real course's blank tracker is SEED_TRACKER.md, and filled states show.
 
 The seed is the course's source document (kept in docs/SEED_TRACKER.md); the export must follow
-it line by line, except for the few lines the JupyterLab + nbgrader design rewords (listed below).
+it line by line, except for the few lines the JupyterLab + nbgrader design rewords (listed below)
+and the blank lines that make each `**Label**: value` field a paragraph of its own (the seed's
+consecutive field lines render as one run-on line). What the export *renders as* is checked with a
+CommonMark parser (markdown-it-py), as a learner's Markdown viewer would show it.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from markdown_it import MarkdownIt
 
 from nbcourse.tracker.manifest import Manifest, load_manifest, parse_manifest
 from nbcourse.tracker.markdown import escape_structural, render_markdown
@@ -49,6 +53,16 @@ EXPECTED_DIFFERENCES = [
     # The capstone is one nbgrader notebook (its score is that notebook's total).
     ("- [ ] Completed data validation notebook", "- [ ] Completed data validation part"),
 ]
+# The item is ticked by the graded test cells, so it says so (the seed's words promised more).
+RAN_ALL = ("- [ ] Ran all cells successfully", "- [ ] All test cells pass when graded")
+# The checkbox is the mastery mark: the seed's "✅" before each item would read as done when it is not.
+MASTERY_WITHOUT_EMOJI = "- [ ] ✅ "
+
+
+def expected_difference(seed_line: str, exported: str) -> bool:
+    if (seed_line, exported) == RAN_ALL:
+        return True
+    return seed_line.startswith(MASTERY_WITHOUT_EMOJI) and exported == "- [ ] " + seed_line[8:]
 
 
 def seed_path() -> Path:
@@ -70,11 +84,55 @@ def course() -> Manifest:
 
 
 def test_blank_export_reproduces_the_seed_line_by_line(course: Manifest) -> None:
-    seed = seed_path().read_text(encoding="utf-8").splitlines()
-    exported = render_markdown(course, {}).splitlines()
+    seed = [line for line in seed_path().read_text(encoding="utf-8").splitlines() if line]
+    exported = [line for line in render_markdown(course, {}).splitlines() if line]
     assert len(exported) == len(seed), "the export has a different number of lines than the seed"
-    differences = [(s, e) for s, e in zip(seed, exported, strict=True) if s != e]
+    differences = [
+        (s, e) for s, e in zip(seed, exported, strict=True) if s != e and not expected_difference(s, e)
+    ]
     assert differences == EXPECTED_DIFFERENCES
+    assert sum(expected_difference(s, e) for s, e in zip(seed, exported, strict=True)) == 5 + 5 * 4
+
+
+def rendered(markdown: str) -> str:
+    return MarkdownIt("commonmark").render(markdown)
+
+
+def test_fields_and_labels_render_on_lines_of_their_own(course: Manifest) -> None:
+    html = rendered(render_markdown(course, {}))
+    # Each field is its own paragraph, not "Your Name: ___ Start Date: ___ Target ..." run together.
+    for label in ("Your Name", "Start Date", "Target Completion", "Modules Completed", "Current Level"):
+        assert f"<p><strong>{label}</strong>: " in html, label
+    assert "<p><strong>Module 1 Status</strong>: ⬜ Not Started | ⬜ In Progress | ⬜ Completed</p>" in html
+    # The aha label is a paragraph and its blanks a list under it (not "-" text glued to the label).
+    assert '<p><strong>&quot;Aha Moments&quot; I had</strong>:</p>\n<ul>\n<li></li>' in html
+
+
+def test_mastery_checkbox_is_the_only_mark(course: Manifest) -> None:
+    lines = lines_of(course, state("m1.mastery.1", satisfied=True, value=True))
+    assert "- [x] Can write a data validation test from scratch in <10 minutes" in lines
+    assert "- [ ] Can explain why data versioning matters to a junior engineer" in lines
+    assert not any("✅ Can" in line for line in lines)
+
+
+def test_learner_text_never_renders_as_html(course: Manifest) -> None:
+    attack = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'
+    text = render_markdown(
+        course,
+        states_of(
+            state("learner.name", satisfied=True, value=attack),
+            state("m1.aha.1", satisfied=True, value="[x] ticked <b>bold</b>"),
+            state("journal.learned", satisfied=True, value="<div>\n- [x] fake tick\n`a < b` stays code"),
+        ),
+    )
+    html = rendered(text)
+    assert "<script" not in html and "<img" not in html and "<b>" not in html and "<div>" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img" in html
+    # No fake checkbox: what the learner typed as "[x]" stays text, not a tick of the tracker.
+    assert "- \\[x] ticked &lt;b&gt;bold&lt;/b&gt;" in text.splitlines()
+    assert "- \\[x] fake tick" in text.splitlines()
+    # Inside a code span the text is shown literally, so it is left as typed.
+    assert "<code>a &lt; b</code>" in html and "`a < b` stays code" in text
 
 
 def test_export_ends_with_exactly_one_newline(course: Manifest) -> None:
@@ -106,11 +164,11 @@ def test_ticks_follow_satisfied(course: Manifest) -> None:
         state("setup.python", satisfied=True, status="ok"),
         state("m1.mastery.1", satisfied=False, value=False),
     )
-    assert "- [x] Ran all cells successfully" in lines
+    assert "- [x] All test cells pass when graded" in lines
     assert "- [x] Python 3.10+ installed" in lines
     assert any(line.startswith('- [x] "If I run your data pipeline twice') for line in lines)
-    # The mastery prefix stays, the tick does not appear for an unsatisfied item.
-    assert "- [ ] ✅ Can write a data validation test from scratch in <10 minutes" in lines
+    # The tick does not appear for an unsatisfied item.
+    assert "- [ ] Can write a data validation test from scratch in <10 minutes" in lines
 
 
 def test_fields_and_templates(course: Manifest) -> None:
@@ -172,7 +230,7 @@ def test_bullets_and_inline_blanks(course: Manifest) -> None:
         state("plan.week4.found_project", satisfied=True, value="scikit-learn"),
     )
     start = lines.index('**"Aha Moments" I had**:')
-    assert lines[start + 1 : start + 4] == ["- Validation is a test suite for data", "-", "-"]
+    assert lines[start + 1 : start + 5] == ["", "- Validation is a test suite for data", "-", "-"]
     assert "  - MLOps Community" in lines
     assert "- [x] Contribute to open source ML project (found project: scikit-learn)" in lines
     assert "- [ ] Study advanced topic: _________________" in lines
@@ -306,7 +364,7 @@ def test_layout_of_headings_separators_and_intro() -> None:
     )
     assert render_markdown(manifest, {"b.x": {"satisfied": True}}) == (
         "# Demo\n\n**Name**: _________________\n\n---\n\n## B\n\nRead me.\n\n### One\n- [x] X\n\n"
-        "### Top\n\n#### Two\n- [ ] Y\n**Three**:\n-\n\n---\n\n*bye*\n"
+        "### Top\n\n#### Two\n- [ ] Y\n\n**Three**:\n\n-\n\n---\n\n*bye*\n"
     )
 
 

@@ -6,12 +6,19 @@ learner's answer under them, bullet lists. The layout comes from the manifest's 
 hints (see docs/manifest.md); the values come from the wire `ItemState` dicts the server sends
 (docs/architecture.md). An item without a state is written unfilled, as in the seed.
 
+Each `**Label**: value` field is a paragraph of its own (a blank line before and after), and so
+is a group's label heading: consecutive lines would otherwise render as one run-on line (and an
+empty `-` bullet cannot start a list right under a paragraph).
+
 What the learner typed is kept as typed (they may use Markdown on purpose: lists, `code`,
-**bold**), with two exceptions that keep the tracker's own structure intact:
+**bold**), except where it would change what the document shows:
+- `<`, `>` and `&` outside `code` spans are written as HTML entities, so nothing a learner typed
+  renders as HTML (a `<script>` or `<img onerror=...>` shows as text);
 - a single-line field never spans lines: line breaks become spaces;
 - a line that Markdown would read as a heading (`# ...`), a horizontal rule (`---`, `***`, `___`)
   or a heading underline (`===`) gets a leading backslash, so it shows as typed but cannot end a
-  section or start a fake one.
+  section or start a fake one; so does a `[x]` / `[ ]` that would render as a ticked or empty
+  checkbox of the tracker.
 """
 
 from __future__ import annotations
@@ -29,6 +36,11 @@ CHOSEN, NOT_CHOSEN = "✅", "⬜"
 # Lines that would change the document's structure if written verbatim (CommonMark allows up to
 # three spaces of indentation before a heading or a thematic break).
 _STRUCTURAL_LINE = re.compile(r"^ {0,3}(#{1,6}(\s|$)|([-*_])(\s*\3){2,}\s*$|=+\s*$)")
+# A task-list marker at the start of a line or of a list item: the learner's text must not fake a tick.
+_TASK_MARKER = re.compile(r"^(\s*(?:(?:[-*+]|\d{1,9}[.)])\s+)?)(\[[ xX]\])")
+# Code spans (a run of backticks, then the same run again): Markdown shows their content literally.
+_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _GROUP_HEADINGS = {"h3": "### {}", "h4": "#### {}", "label": "**{}**:"}
 _PLACEHOLDER = re.compile(r"\{(value|options|item:[^}]*)\}")
 
@@ -42,11 +54,22 @@ def render_markdown(manifest: Manifest, states: States) -> str:
 
 
 def escape_structural(line: str) -> str:
-    """Backslash-escape a line that Markdown would read as a heading, rule or underline."""
+    """Backslash-escape a line that Markdown would read as a heading, rule, underline or checkbox."""
     if _STRUCTURAL_LINE.match(line):
         stripped = line.lstrip(" ")
         return line[: len(line) - len(stripped)] + "\\" + stripped
-    return line
+    return _TASK_MARKER.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", line, count=1)
+
+
+def escape_html(text: str) -> str:
+    """`<`, `>` and `&` as entities outside code spans (inside them Markdown shows text literally)."""
+    parts: list[str] = []
+    last = 0
+    for match in _CODE_SPAN.finditer(text):
+        parts += [text[last : match.start()].translate(_HTML_ESCAPES), match.group(0)]
+        last = match.end()
+    parts.append(text[last:].translate(_HTML_ESCAPES))
+    return "".join(parts)
 
 
 class _Renderer:
@@ -97,17 +120,30 @@ class _Renderer:
             self.lines += hints.before.split("\n")
         if group.title is not None:
             style = hints.heading if hints else "h3"
+            if style == "label":
+                self._blank_line()
             self.lines.append(_GROUP_HEADINGS[style].format(group.title))
+            if style == "label":
+                self.lines.append("")
         prefix = hints.prefix if hints else ""
         for item in group.items:
-            self.lines += self._item_lines(item, prefix)
+            lines = self._item_lines(item, prefix)
+            if lines and self._style(item) == "field":
+                self._blank_line()
+                self.lines += [*lines, ""]
+            else:
+                self.lines += lines
 
     # --- items ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _style(item: Item) -> str:
+        return (item.md.style if item.md else None) or _default_style(item)
 
     def _item_lines(self, item: Item, prefix: str) -> list[str]:
         hints = item.md or ItemMarkdown()
         indent = " " * hints.indent
-        style = hints.style or _default_style(item)
+        style = self._style(item)
         if style == "inline":
             return []  # written inside the line of the item that references it
         if style == "checkbox":
@@ -171,6 +207,11 @@ class _Renderer:
             if isinstance(score, bool) or not isinstance(score, int | float):
                 raise TypeError(f"states[{item.id!r}].score must be a number, got {score!r}")
             return f"{score:g}"
+        value = self._typed_value(item, state)
+        # Only text items hold what a learner typed; choices are the manifest's own options.
+        return escape_html(value) if item.kind == "text" else value
+
+    def _typed_value(self, item: Item, state: Mapping[str, Any]) -> str:
         value = state.get("value")
         if value is None or isinstance(value, bool):
             # self items carry booleans; they never show a value, only their tick.
