@@ -142,3 +142,28 @@ def test_concurrent_writers_with_same_base_rev_exactly_one_wins(store: Store) ->
     assert outcomes.count("ok") == 1
     assert outcomes.count("conflict") == 7
     assert store.get("shared").rev == 1
+
+
+def test_settings_default_to_private_and_survive_item_writes(store: Store) -> None:
+    assert store.settings() == {"share": False}
+    store.set("m1.q", True, base_rev=0)
+    # A file written before settings existed (no "settings" key) reads as private.
+    assert "settings" in json.loads(store.path.read_text())
+    document = json.loads(store.path.read_text())
+    del document["settings"]
+    store.path.write_text(json.dumps(document))
+    assert Store(store.path, COURSE).settings() == {"share": False}
+    assert store.set_setting("share", True) == {"share": True}
+    store.set("m1.q", False, base_rev=1)
+    reopened = Store(store.path, COURSE)
+    assert reopened.settings() == {"share": True}
+    assert reopened.get("m1.q").value is False
+    with pytest.raises(KeyError):
+        store.set_setting("no_such_setting", True)
+
+
+def test_settings_come_back_with_the_backup(store: Store) -> None:
+    store.set_setting("share", True)
+    store.set("m1.q", True, base_rev=0)  # the .bak now holds share=True
+    store.path.write_text("{ corrupt")
+    assert Store(store.path, COURSE).settings() == {"share": True}
