@@ -267,32 +267,6 @@ def test_summary_counts_only_trackable_items(course_root: Path) -> None:
     assert not counted & {"m1.reflect.name", "m1.reflect.journal", "summary.level"}
 
 
-def _add_coming_soon_assignment(course: Path) -> None:
-    path = course / "course.yaml"
-    text = path.read_text(encoding="utf-8")
-    text = text.replace(
-        "    notebooks: [problem1]\n",
-        '    notebooks: [problem1]\n  - id: ps2\n    title: "Problem set 2"\n    notebooks: [problem2]\n',
-    ).replace(
-        "      - id: m1.reflect\n",
-        "          - {id: m1.core.next, kind: auto, text: \"Next set\",\n"
-        "             auto: {assignment: ps2, notebook: problem2, rule: all_cells}}\n"
-        "      - id: m1.reflect\n",
-    )
-    path.write_text(text, encoding="utf-8")
-
-
-def test_items_of_an_assignment_not_written_yet_are_coming_soon(course_root: Path) -> None:
-    _add_coming_soon_assignment(course_root)
-    s = states_for(course_root)
-    assert s["m1.core.next"]["available"] is False and s["m1.core.next"]["detail"] == "coming soon"
-    assert "notebook_path" not in s["m1.core.next"]  # nothing a link could open
-    assert s["m1.core.squares"]["available"] is True
-    inputs = _inputs(course_root)
-    by_id = {a.id: a for a in inputs.manifest.assignments}
-    assert assignment_progress(inputs, by_id["ps2"]) == {"available": False, "state": "coming_soon"}
-
-
 def test_notebook_path_only_when_the_notebook_exists(course_root: Path) -> None:
     (course_root / "workspace" / "ps1" / "problem1.ipynb").unlink()
     squares = states_for(course_root)["m1.core.squares"]
