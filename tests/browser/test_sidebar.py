@@ -30,19 +30,25 @@ CHECK_TIMEOUT_MS = 8 * 60 * 1000
 SCORE = re.compile(r"^\s*\d+(\.\d+)? / \d+(\.\d+)?\s*$")
 
 
-def open_lab(page: Page, server: LabServer) -> Locator:
-    """Load JupyterLab and show the Progress panel (opening it from its sidebar tab if needed)."""
-    page.goto(server.lab_url())
-    page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
-    # A fresh workspace opens the Launcher once the app is restored, and activating it takes
-    # the keyboard focus: wait for it, so it cannot steal focus from the panel mid-typing.
-    page.wait_for_selector(".jp-Launcher", timeout=90_000)
+def open_lab(page: Page, server: LabServer, width: int | None = 420, path: str | None = None) -> Locator:
+    """Load JupyterLab (at a notebook when `path` is given) and show the Progress panel, widened
+    to `width` pixels (None: the sidebar's default width)."""
+    if path is None:
+        page.goto(server.lab_url())
+        page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
+        # A fresh workspace opens the Launcher once the app is restored, and activating it takes
+        # the keyboard focus: wait for it, so it cannot steal focus from the panel mid-typing.
+        page.wait_for_selector(".jp-Launcher", timeout=90_000)
+    else:
+        page.goto(f"{server.url}/lab/tree/{path}?token={server.token}")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
     page.wait_for_timeout(500)
     panel = page.locator(PANEL)
     if not panel.is_visible():
         page.locator('.jp-SideBar [data-id="course-tracker-panel"]').click()
     expect(panel.locator(".jp-CourseTracker-header")).to_be_visible(timeout=60_000)
-    widen(page, panel)
+    if width is not None:
+        widen(page, panel, width)
     return panel
 
 
@@ -120,6 +126,23 @@ def test_ticks_and_text_survive_a_reload(page: Page, lab_server: LabServer, arti
     page.screenshot(path=str(artifacts / "after-reload.png"))
 
 
+# An edit the learner makes in JupyterLab and does not save: a new cell after the exercise 1.3
+# solution that replaces the polars function by one returning pandas, which the visible test refuses.
+UNSAVED_EDIT = "trainer_report_polars = lambda battles: battles.to_pandas()  # unsaved edit"
+
+
+def add_unsaved_cell(page: Page) -> None:
+    """Below Exercise 1.3's solution, add a cell and type into it, as a learner would; no save."""
+    solution = page.locator(".jp-CodeCell").filter(has_text="def trainer_report_polars(battles")
+    solution.locator(".cm-content").click()
+    page.keyboard.press("Escape")  # command mode
+    page.keyboard.press("b")  # a new code cell below
+    page.keyboard.press("Enter")  # edit it
+    page.keyboard.type(UNSAVED_EDIT)
+    page.keyboard.press("Escape")
+    expect(page.locator(".lm-TabBar-tab.jp-mod-dirty").filter(has_text="01_exercises")).to_be_visible()
+
+
 def test_check_my_work_ticks_module_1_exercises(page: Page, lab_server: LabServer, artifacts: Path):
     source = REPO_ROOT / "source" / ASSIGNMENT
     notebooks = sorted(source.glob("*.ipynb"))
@@ -129,30 +152,76 @@ def test_check_my_work_ticks_module_1_exercises(page: Page, lab_server: LabServe
     target.mkdir(parents=True, exist_ok=True)
     for notebook in notebooks:
         shutil.copy(notebook, target / notebook.name)
+    exercises = target / "01_exercises.ipynb"
 
-    panel = open_lab(page, lab_server)
+    panel = open_lab(page, lab_server, path=f"{ASSIGNMENT}/01_exercises.ipynb")
+    add_unsaved_cell(page)
+    assert UNSAVED_EDIT not in exercises.read_text(encoding="utf-8")
     expand_section(panel, "m1")
     for item_id in EXERCISE_ITEMS:
         expect(item(panel, item_id)).to_have_attribute("data-satisfied", "false")
 
     check = panel.locator(f'[data-assignment="{ASSIGNMENT}"]')
     check.get_by_role("button", name="Check my work").click()
-    expect(check.locator(".jp-CourseTracker-checkProgress")).to_be_visible(timeout=30_000)
+    progress = check.locator(".jp-CourseTracker-checkProgress")
+    expect(progress).to_be_visible(timeout=30_000)
+    # Saved before grading: the file on disk has the edit, and the panel says which version it grades.
+    expect(page.locator(".lm-TabBar-tab.jp-mod-dirty").filter(has_text="01_exercises")).to_have_count(0)
+    assert UNSAVED_EDIT in exercises.read_text(encoding="utf-8")
+    expect(check.locator(".jp-CourseTracker-savedVersion")).to_contain_text(
+        "Graded your notebooks as saved at"
+    )
+    # Steps in words, with the time it has taken so far; never an internal step name.
+    expect(progress.locator(".jp-CourseTracker-stepLabel")).to_contain_text(
+        re.compile(r"^Grading \w+"), timeout=180_000
+    )
+    expect(progress.locator('li[data-status="running"]')).to_have_count(1)
+    expect(progress.locator(".jp-CourseTracker-elapsed")).to_have_text(re.compile(r"^\d+ s$|min"))
+    progress_text = progress.inner_text()
+    assert not re.search(r"generate_feedback|autograde|\(\d+/\d+\)", progress_text), progress_text
+    check.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "check-in-progress.png"))
+
     finished = check.locator(".jp-CourseTracker-checkResult, .jp-CourseTracker-checkFailed")
     expect(finished).to_be_visible(timeout=CHECK_TIMEOUT_MS)
-    check.scroll_into_view_if_needed()
-    page.screenshot(path=str(artifacts / "check-finished.png"))
     failure = check.locator(".jp-CourseTracker-checkFailed")
     assert failure.count() == 0, f"the check failed: {failure.text_content()}"
+    # The graded copy is the one with the edit.
+    submitted = REPO_ROOT / "submitted" / lab_server.student / ASSIGNMENT / "01_exercises.ipynb"
+    assert UNSAVED_EDIT in submitted.read_text(encoding="utf-8")
 
-    for item_id in EXERCISE_ITEMS:
+    # Every test cell with its verdict; the edited exercise fails with its test's message.
+    results = check.locator(".jp-CourseTracker-cellResult")
+    expect(results.first).to_be_visible()
+    failed = check.locator('.jp-CourseTracker-cellResult[data-grade-id="ex1_3_tests"]')
+    expect(failed).to_have_attribute("data-passed", "false")
+    expect(failed.locator(".jp-CourseTracker-cellMessage")).to_contain_text("polars DataFrame")
+    expect(check.locator('.jp-CourseTracker-cellResult[data-grade-id="ex1_1_tests"]')).to_have_attribute(
+        "data-passed", "true"
+    )
+    check.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "check-results.png"))
+
+    for item_id in EXERCISE_ITEMS[:2]:
         row = item(panel, item_id)
         expect(row).to_have_attribute("data-satisfied", "true", timeout=30_000)
-        expect(row.locator(".jp-CourseTracker-status")).to_have_text("graded")
+        expect(row.locator(".jp-CourseTracker-status")).to_have_text("all tests pass")
         expect(row.locator(".jp-CourseTracker-score")).to_have_text(SCORE)
     score = item(panel, EXERCISE_ITEMS[0]).locator(".jp-CourseTracker-score").inner_text()
     earned, possible = (float(part) for part in score.split(" / "))
     assert earned == possible > 0, f"the reference solution scored {score}"
+    # 0 points is not a green "graded".
+    broken = item(panel, EXERCISE_ITEMS[2])
+    expect(broken).to_have_attribute("data-satisfied", "false")
+    expect(broken.locator(".jp-CourseTracker-status")).to_have_text("no tests pass yet")
+    expect(broken.locator(".jp-CourseTracker-status-complete")).to_have_count(0)
+
+    # A result links to its cell: the notebook shows the test cell, made the active one.
+    failed.locator(".jp-CourseTracker-cellLink").click()
+    active = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell.jp-mod-active")
+    expect(active).to_contain_text("with ex1_3.checking():", timeout=30_000)
+    expect(active).to_be_in_viewport()
+    page.screenshot(path=str(artifacts / "check-cell-revealed.png"))
 
     # For the picture: fold the sections above Module 1 (the header keeps their counts).
     for section_id in ("learner", "overall", "setup"):

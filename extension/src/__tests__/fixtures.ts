@@ -1,6 +1,7 @@
 /**
  * A small tracker in the server's wire format and a fake API, shared by the model and view tests.
  */
+import { ITrackerActions } from '../components/actions';
 import { Check, ItemState, ItemValue, ITrackerApi, Tracker } from '../tokens';
 
 export const M1 = 'm1_data_engineering';
@@ -242,4 +243,23 @@ export async function until(condition: () => boolean, timeout = 2000): Promise<v
     }
     await new Promise(resolve => setTimeout(resolve, 5));
   }
+}
+
+/** Spies for what the views ask the application to do. */
+export function makeActions(): jest.Mocked<ITrackerActions> {
+  return {
+    openPath: jest.fn(),
+    openCell: jest.fn(),
+    resolveUrl: jest.fn((relative: string) => `/base/${relative}`),
+    exportMarkdown: jest.fn()
+  };
+}
+
+/** The rendered row of one tracker item. */
+export function row(itemId: string): HTMLElement {
+  const element = document.querySelector<HTMLElement>(`li[data-item-id="${itemId}"]`);
+  if (!element) {
+    throw new Error(`No row for ${itemId}`);
+  }
+  return element;
 }

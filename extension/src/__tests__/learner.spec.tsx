@@ -7,7 +7,6 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import React from 'react';
 
-import { ITrackerActions } from '../components/actions';
 import { formatDuration, stepLabel } from '../components/CheckMyWork';
 import { splitTitle } from '../components/icons';
 import { TrackerView } from '../components/TrackerView';
@@ -15,18 +14,9 @@ import { TrackerModel } from '../model';
 import { findGradedCell, revealGradedCell } from '../reveal';
 import { assignmentFolder, IOpenDocument, saveBeforeCheck } from '../save';
 import { Check, ISavedVersion } from '../tokens';
-import { FakeApi, M1, makeApi, makeCheck, makeTracker } from './fixtures';
+import { FakeApi, M1, makeActions, makeApi, makeCheck, makeTracker, row } from './fixtures';
 
 const models: TrackerModel[] = [];
-
-function makeActions(): jest.Mocked<ITrackerActions> {
-  return {
-    openPath: jest.fn(),
-    openCell: jest.fn(),
-    resolveUrl: jest.fn((relative: string) => `/base/${relative}`),
-    exportMarkdown: jest.fn()
-  };
-}
 
 async function renderView(api: FakeApi = makeApi()) {
   const model = new TrackerModel({ api, autoStart: false, checkInterval: 5, refreshDelay: 10 });
@@ -35,14 +25,6 @@ async function renderView(api: FakeApi = makeApi()) {
   render(<TrackerView model={model} actions={actions} textDelay={40} />);
   await act(() => model.refresh());
   return { api, model, actions };
-}
-
-function row(itemId: string): HTMLElement {
-  const element = document.querySelector<HTMLElement>(`li[data-item-id="${itemId}"]`);
-  if (!element) {
-    throw new Error(`No row for ${itemId}`);
-  }
-  return element;
 }
 
 function checkBlock(): HTMLElement {

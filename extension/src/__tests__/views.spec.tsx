@@ -2,22 +2,12 @@ import { act, fireEvent, render, screen, waitFor, within } from '@testing-librar
 import React from 'react';
 
 import { TrackerApiError } from '../api';
-import { ITrackerActions } from '../components/actions';
 import { splitMessage } from '../components/CheckMyWork';
 import { TrackerView } from '../components/TrackerView';
 import { TrackerModel } from '../model';
-import { FakeApi, M1, makeApi, makeCheck, makeTracker } from './fixtures';
+import { FakeApi, M1, makeActions, makeApi, makeCheck, makeTracker, row } from './fixtures';
 
 const models: TrackerModel[] = [];
-
-function makeActions(): jest.Mocked<ITrackerActions> {
-  return {
-    openPath: jest.fn(),
-    openCell: jest.fn(),
-    resolveUrl: jest.fn((relative: string) => `/base/${relative}`),
-    exportMarkdown: jest.fn()
-  };
-}
 
 async function renderView(api: FakeApi = makeApi(), textDelay = 40) {
   const model = new TrackerModel({ api, autoStart: false, checkInterval: 5, refreshDelay: 10 });
@@ -26,14 +16,6 @@ async function renderView(api: FakeApi = makeApi(), textDelay = 40) {
   const view = render(<TrackerView model={model} actions={actions} textDelay={textDelay} />);
   await act(() => model.refresh());
   return { api, model, actions, view };
-}
-
-function row(itemId: string): HTMLElement {
-  const element = document.querySelector<HTMLElement>(`li[data-item-id="${itemId}"]`);
-  if (!element) {
-    throw new Error(`No row for ${itemId}`);
-  }
-  return element;
 }
 
 afterEach(() => {
