@@ -1,14 +1,15 @@
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IDocumentManager } from '@jupyterlab/docmanager';
 import { Contents, ServerConnection } from '@jupyterlab/services';
 import { CommandRegistry } from '@lumino/commands';
 import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
-import plugin from '../index';
+import { plugin } from '../index';
 import { CommandIDs, ITrackerModel, PANEL_ID, PLUGIN_ID } from '../tokens';
 import { TrackerPanel } from '../widget';
-import { makeTracker, until } from './fixtures';
+import { makeCheck, makeTracker, until } from './fixtures';
 
 /** Just enough of JupyterLab for the plugin: a real command registry, a recording shell. */
 function makeApp() {
@@ -18,17 +19,20 @@ function makeApp() {
   const added: Array<{ widget: Widget; area: string; options: unknown }> = [];
   const contents = {
     fileChanged: new Signal<unknown, Contents.IChangedArgs>({}),
-    save: jest.fn(async (path: string) => ({ path }))
+    save: jest.fn(async (path: string) => ({ path })),
+    get: jest.fn(async (path: string) => ({ path, last_modified: '2026-11-27T14:02:00Z' }))
   };
+  const mainWidgets: Widget[] = [];
   const app = {
     commands,
     shell: {
       add: (widget: Widget, area: string, options: unknown) => added.push({ widget, area, options }),
-      activateById: jest.fn()
+      activateById: jest.fn(),
+      widgets: () => mainWidgets[Symbol.iterator]()
     },
     serviceManager: { contents, serverSettings: ServerConnection.makeSettings() }
   };
-  return { app: app as unknown as JupyterFrontEnd, commands, opened, added, contents };
+  return { app: app as unknown as JupyterFrontEnd, commands, opened, added, contents, mainWidgets };
 }
 
 describe('the Progress plugin', () => {
@@ -38,6 +42,9 @@ describe('the Progress plugin', () => {
   beforeEach(() => {
     makeRequest = jest.spyOn(ServerConnection, 'makeRequest').mockImplementation(async url => {
       const path = String(url);
+      if (path.includes('/course-tracker/checks')) {
+        return new Response(JSON.stringify(makeCheck({ status: 'done', done: 3 })), { status: 200 });
+      }
       if (path.includes('/course-tracker/export')) {
         return new Response('# ML Engineering Learning Progress Tracker\n', { status: 200 });
       }
@@ -52,10 +59,16 @@ describe('the Progress plugin', () => {
     }
   });
 
-  function activate() {
+  function activate(docManager: IDocumentManager | null = null) {
     const fake = makeApp();
     const palette = { addItem: jest.fn() };
-    const provided = plugin.activate(fake.app, null, palette as unknown as ICommandPalette, null);
+    const provided = plugin.activate(
+      fake.app,
+      null,
+      palette as unknown as ICommandPalette,
+      null,
+      docManager
+    );
     panels.push(...fake.added.map(a => a.widget));
     return { ...fake, palette, provided };
   }
@@ -124,6 +137,47 @@ describe('the Progress plugin', () => {
     contents.fileChanged.emit({ type: 'save', oldValue: null, newValue: { path: 'x.ipynb' } });
 
     await until(() => makeRequest.mock.calls.length > before, 3000);
+  });
+
+  it("saves the assignment's open notebooks with unsaved edits before a check", async () => {
+    const order: string[] = [];
+    const context = (localPath: string, dirty: boolean) => ({
+      localPath,
+      isDisposed: false,
+      model: { dirty },
+      save: jest.fn(async () => {
+        order.push(`save ${localPath}`);
+      })
+    });
+    const exercises = context('m1_data_engineering/01_exercises.ipynb', true);
+    const elsewhere = context('notes/todo.ipynb', true);
+    const contexts = new Map<Widget, unknown>();
+    const docManager = { contextForWidget: (w: Widget) => contexts.get(w) };
+    const { added, mainWidgets } = activate(docManager as unknown as IDocumentManager);
+    for (const ctx of [exercises, elsewhere, exercises]) {
+      const widget = new Widget();
+      panels.push(widget);
+      mainWidgets.push(widget);
+      contexts.set(widget, ctx);
+    }
+    const model = (added[0].widget as TrackerPanel).model;
+    await until(() => model.status === 'ready');
+    makeRequest.mockClear();
+    const requested = makeRequest.getMockImplementation()!;
+    makeRequest.mockImplementation(async (url, init, settings) => {
+      order.push(`${init?.method ?? 'GET'} ${String(url).split('course-tracker/')[1]}`);
+      return requested(url, init, settings);
+    });
+
+    await model.checks.startCheck('m1_data_engineering');
+
+    expect(exercises.save).toHaveBeenCalledTimes(1);
+    expect(elsewhere.save).not.toHaveBeenCalled();
+    expect(order.slice(0, 2)).toEqual(['save m1_data_engineering/01_exercises.ipynb', 'POST checks']);
+    expect(model.checks.savedVersion('m1_data_engineering')).toEqual({
+      saved: ['m1_data_engineering/01_exercises.ipynb'],
+      savedAt: '2026-11-27T14:02:00.000Z'
+    });
   });
 
   it('disposing the panel stops its model', () => {
