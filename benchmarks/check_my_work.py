@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -142,6 +143,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's gradebook code, harmless
     os.environ.pop("COURSE_DB_URL", None)  # the throwaway course grades into its own gradebook
     os.environ["COURSE_DATA_DIR"] = str(DATA)
     work = args.keep or Path(tempfile.mkdtemp(prefix="check-my-work-"))

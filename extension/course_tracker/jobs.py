@@ -153,6 +153,9 @@ def checks_executor(course: NbgraderCourse) -> Executor:
     largest = max((len(list(course.source_dir(a).glob("*.ipynb"))) for a in assignments), default=1)
     workers = max(1, min(default_workers(grader_settings(course.config), None), largest))
     executor = warm_executor(course, assignments, workers)
+    # While the fork servers import: what the server itself imports at its first grading.
+    from nbgrader.converters import Autograde, GenerateFeedback  # noqa: F401
+
     executor.notes()  # waits until the first fork server has imported the modules
     return executor
 

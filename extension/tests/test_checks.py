@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from course_tracker.jobs import CheckRunner, CheckSettings
-from nbcourse.grading.submission import GradingProgress, grade_submission
+from nbcourse.grading.submission import GradingProgress, NotebookProgress, grade_submission, grading_label
 from nbcourse.nbgrader import NbgraderCourse, copy_submission, gradebook_up_to_date, nbgrader_timestamp
 
 Api = Callable[..., Any]
@@ -275,3 +275,13 @@ def test_gradebook_freshness_follows_the_source(course_root: Path) -> None:
     settings.notebooks["ps1"].remove("problem2")
     (course_root / "gradebook.db").unlink()
     assert not up_to_date("ps1")
+
+
+def test_grading_label_names_what_runs_and_where_it_is() -> None:
+    def rows(*statuses: str) -> list[NotebookProgress]:
+        return [NotebookProgress(f"0{i + 1}_nb", status) for i, status in enumerate(statuses)]  # type: ignore[arg-type]
+
+    assert grading_label(rows("waiting", "waiting", "waiting")) == "Grading"
+    assert grading_label(rows("graded", "running", "waiting")) == "Grading 02_nb (2 of 3)"
+    assert grading_label(rows("running", "running", "waiting")) == "Grading 01_nb, 02_nb (1–2 of 3)"
+    assert grading_label(rows("problem", "graded", "running")) == "Grading 03_nb (3 of 3)"

@@ -162,7 +162,6 @@ class _Steps:
         self._progress = progress
         self._lock = threading.Lock()
         self._state = GradingProgress("copy", LABELS["copy"], 0, 4 + len(notebooks), _waiting(notebooks))
-        self._started = 0
 
     @property
     def state(self) -> GradingProgress:
@@ -193,22 +192,14 @@ class _Steps:
         if name not in [n.notebook for n in rows]:
             rows.append(NotebookProgress(name))
         updated = tuple(replace(n, **changes) if n.notebook == name else n for n in rows)
-        running = [n.notebook for n in updated if n.status == "running"]
-        label = LABELS["grade"]
-        if running:
-            label += f" {', '.join(running)} ({self._started} of {len(updated)})"
-        return {"notebooks": updated, "label": label}
+        return {"notebooks": updated, "label": grading_label(updated)}
 
     # ---- the grader's Reporter ----------------------------------------------------------------
 
     def begin(self, assignment: str, total: int, workers: int, skipped: int) -> None: ...
 
     def started(self, worker: str, student: str, notebook: str) -> None:
-        def changes(s: GradingProgress) -> dict[str, Any]:
-            self._started += 1
-            return self._notebook(s, notebook, status="running")
-
-        self._change(changes)
+        self._change(lambda s: self._notebook(s, notebook, status="running"))
 
     def finished(self, item: NotebookReport) -> None:
         status: NotebookStatus = "problem" if item.problem else "graded"
@@ -222,6 +213,17 @@ class _Steps:
     def note(self, text: str) -> None: ...
 
     def end(self, report: GradeReport) -> None: ...
+
+
+def grading_label(rows: Sequence[NotebookProgress]) -> str:
+    """ "Grading 01_exercises (2 of 3)": the notebooks running and where they are in the count."""
+    running = [n.notebook for n in rows if n.status == "running"]
+    if not running:
+        return LABELS["grade"]
+    finished = sum(n.status in ("graded", "problem") for n in rows)
+    first, last = finished + 1, min(finished + len(running), len(rows))
+    position = f"{first}" if first == last else f"{first}–{last}"
+    return f"{LABELS['grade']} {', '.join(running)} ({position} of {len(rows)})"
 
 
 def _waiting(notebooks: Sequence[str]) -> tuple[NotebookProgress, ...]:
