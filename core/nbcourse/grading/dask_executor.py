@@ -164,6 +164,9 @@ class DaskExecutor:
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
+                # The scheduler's HTTP server (health, metrics) even without a dashboard: on a
+                # free local port, not on 8787 where another cluster may already be.
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 host="127.0.0.1",
             )
             self.client = Client(self.cluster)
