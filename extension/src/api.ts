@@ -15,6 +15,7 @@ import {
   ITrackerApi,
   Tracker
 } from './tokens';
+import type { ICohort, ICohortApi, ICohortFailures } from './cohort';
 
 /**
  * A failed request. `status` is the HTTP status, or 0 when the server could not be reached at
@@ -107,7 +108,7 @@ export function serverUrl(relative: string, settings: ServerConnection.ISettings
 }
 
 /** The REST API of one Jupyter server (the one `serverSettings` points at). */
-export class TrackerApi implements ITrackerApi {
+export class TrackerApi implements ITrackerApi, ICohortApi {
   constructor(readonly serverSettings: ServerConnection.ISettings) {}
 
   /** The whole course tracker: manifest, states, assignments and summary. */
@@ -140,6 +141,26 @@ export class TrackerApi implements ITrackerApi {
   exportMarkdown(): Promise<string> {
     return this._request<string>('export', {}, 'text');
   }
+
+  // ---- the instructor's cohort view (cohort.ts); a student's server answers 403 to each ----
+
+  /** Students × tracker items, score distributions, most-failed tests, waiting submissions. */
+  getCohort(): Promise<ICohort> {
+    return this._request<ICohort>('cohort');
+  }
+
+  /** The failure messages of one test cell across the cohort, grouped. */
+  getCohortFailures(assignment: string, notebook: string, gradeId: string): Promise<ICohortFailures> {
+    const parts = [assignment, notebook, gradeId].map(encodeURIComponent).join('/');
+    return this._request<ICohortFailures>(`cohort/failures/${parts}`);
+  }
+
+  /** The students × items table as CSV (GET /cohort.csv). */
+  exportCohortCsv(): Promise<string> {
+    return this._request<string>('cohort.csv', {}, 'text');
+  }
+
+  // ---- end of the cohort view ----
 
   private _request<T>(path: string, init: RequestInit = {}, type: ResponseType = 'json'): Promise<T> {
     return requestAPI<T>(path, init, type, this.serverSettings);

@@ -13,6 +13,7 @@ import { IDocumentManager } from '@jupyterlab/docmanager';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { serverUrl, TrackerApi } from './api';
+import { cohortPlugin } from './cohortPlugin';
 import { ITrackerActions } from './components/actions';
 import { trackerIcon } from './icon';
 import { TrackerModel } from './model';
@@ -147,4 +148,5 @@ function* openDocuments(app: JupyterFrontEnd, docManager: IDocumentManager): Gen
   }
 }
 
-export default plugin;
+export { plugin };
+export default [plugin, cohortPlugin];
