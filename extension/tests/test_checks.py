@@ -224,6 +224,7 @@ async def test_progress_messages_and_one_warm_grader(
 
     # Through the runner: the same warm executor serves the next check.
     executor = runner.grader.get()
+    assert executor.notes() == []  # the fork server took: kernels are forked, not started cold
     tools.set_solution(workspace / "problem1.ipynb", tools.WRONG_SOLUTION)
     check, _ = runner.start("ps1")
     final = await runner.wait(check.id)
