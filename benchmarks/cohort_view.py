@@ -135,8 +135,8 @@ def generate_cohort(
     """
     from nbgrader.api import (
         Assignment,
-        BaseCell,
         Grade,
+        GradeCell,
         Gradebook,
         Notebook,
         Student,
@@ -168,7 +168,8 @@ def generate_cohort(
         assignment_ids = {a.name: a.id for a in gb.assignments}
         cell_ids = {
             (nb_id, name): cid
-            for cid, name, nb_id in session.query(BaseCell.id, BaseCell.name, BaseCell.notebook_id)
+            # grade cells only: an answer's solution cell has the same name
+            for cid, name, nb_id in session.query(GradeCell.id, GradeCell.name, GradeCell.notebook_id)
         }
         student_rows, submission_rows, notebook_rows, grade_rows = [], [], [], []
         submitted_at: dict[tuple[str, str], datetime] = {}

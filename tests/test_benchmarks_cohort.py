@@ -1,0 +1,87 @@
+"""The cohort view benchmark's generated gradebook, read back through the instructor's CohortService.
+
+No timing here (that is benchmarks/cohort_view.py's job): a small cohort is generated and the
+report must account for every student, every graded notebook, the failed tests and the waiting
+submissions the generator made.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from test_benchmarks import load
+
+STUDENTS = 20
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    return load("cohort_view")
+
+
+@pytest.fixture(scope="module")
+def generated(bench: ModuleType, tmp_path_factory: pytest.TempPathFactory):
+    root = bench.make_course_root(tmp_path_factory.mktemp("cohort") / "course")
+    cohort = bench.generate_cohort(root, STUDENTS, waiting=2, autograded_notebooks=True)
+    service = bench.cohort_service(root, cohort.db_url)
+    return cohort, service, service.report()
+
+
+def test_the_cohort_is_the_real_course(generated) -> None:
+    cohort, service, _ = generated
+    manifest = service.tracker.manifest()
+    expected = {(a.id, nb) for a in manifest.assignments for nb in a.notebooks}
+    assert {(nb.assignment, nb.name) for nb in cohort.notebooks} == expected
+    assert all(nb.cells for nb in cohort.notebooks)  # every notebook has grade cells
+
+
+def test_every_student_and_every_graded_cell_is_in_the_report(generated) -> None:
+    cohort, _, report = generated
+    assert report["students"] == sorted(cohort.students)
+    auto = [i for i in report["items"] if i["kind"] == "auto"]
+    assert auto
+    for student in cohort.students:
+        row = report["matrix"][student]
+        assert set(row) == {i["id"] for i in report["items"]}
+        assert all(row[i["id"]]["status"] == "graded" for i in auto), student
+    for dist in report["distributions"]:
+        assert dist["graded"] == STUDENTS and sum(dist["histogram"]) == STUDENTS
+        assert dist["max_score"] == sum(
+            c.points for nb in cohort.notebooks if nb.assignment == dist["assignment"] for c in nb.cells
+        )
+
+
+def test_failed_tests_are_counted_and_their_messages_read(generated, bench: ModuleType) -> None:
+    cohort, service, report = generated
+    failing = report["failing"]
+    assert failing
+    for entry in failing:
+        key = (entry["assignment"], entry["notebook"], entry["grade_id"])
+        who = sorted(s for s, *rest in cohort.failed if tuple(rest) == key)
+        assert sorted(entry["students"]) == who and entry["failed"] == len(who)
+        assert entry["graded"] == STUDENTS
+    top = failing[0]
+    detail = service.failures(top["assignment"], top["notebook"], top["grade_id"])
+    assert detail["messages"] == [
+        {"message": bench.FAILURE_MESSAGE.format(gid=top["grade_id"]), "count": top["failed"]}
+    ]
+
+
+def test_resubmissions_wait_for_grading_and_the_csv_has_every_student(generated) -> None:
+    cohort, service, report = generated
+    assert {(w["student"], w["assignment"]) for w in report["ungraded"]} == set(cohort.waiting)
+    assert all(w["reason"] == "resubmitted since grading" for w in report["ungraded"])
+    rows = list(csv.reader(io.StringIO(service.csv())))
+    assert [r[0] for r in rows[1:]] == sorted(cohort.students)
+    assert len(rows[0]) == 1 + len(report["items"])
+
+
+def test_the_generated_course_stays_out_of_the_repository(generated) -> None:
+    cohort, _, _ = generated
+    root = Path(cohort.course_root)
+    assert (root / "submitted").is_dir() and (root / "gradebook.db").is_file()
+    assert not Path(__file__).resolve().parents[1].joinpath("submitted", cohort.students[0]).exists()
