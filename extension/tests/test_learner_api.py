@@ -123,9 +123,9 @@ async def test_huge_body_is_refused_before_it_is_sent(
 @pytest.mark.parametrize(
     ("raw", "fragment"),
     [
-        (b'{"value": ' + b"[" * 100_000 + b"]" * 100_000 + b', "rev": 0}', "nested too deeply"),
-        (b'{"value": "\\ud800", "rev": 0}', "not valid Unicode"),
-        (b'{"value": "caf\xe9", "rev": 0}', "not UTF-8"),
+        (b'{"value": ' + b"[" * 100_000 + b"]" * 100_000 + b', "rev": 1}', "nested too deeply"),
+        (b'{"value": "\\ud800", "rev": 1}', "not valid Unicode"),
+        (b'{"value": "caf\xe9", "rev": 1}', "not UTF-8"),
     ],
     ids=["deeply-nested", "lone-surrogate", "latin-1"],
 )
@@ -134,6 +134,7 @@ async def test_malformed_bodies_are_400_and_store_nothing(
 ) -> None:
     await api("PUT", "items", "m1.reflect.name", body={"value": "Ada", "rev": 0})
     before = store_path.read_bytes()
+    # rev 1 is the stored revision: only the body itself is wrong.
     status, reply, _ = await api("PUT", "items", "m1.reflect.name", raw=raw)
     assert status == 400, reply
     assert fragment in reply["message"]
