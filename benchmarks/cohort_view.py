@@ -136,8 +136,8 @@ def generate_cohort(
     from nbgrader.api import (
         Assignment,
         Grade,
-        GradeCell,
         Gradebook,
+        GradeCell,
         Notebook,
         Student,
         SubmittedAssignment,

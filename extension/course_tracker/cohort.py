@@ -8,6 +8,7 @@ notebooks, read lazily per test cell and cached by file modification time.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from typing import Any
@@ -126,10 +127,11 @@ class CohortService:
         newest: dict[str, tuple[float, dict[str, Any]]] = {}
         for assignment in assignments:
             for student, folder in student_folders(course, assignment):
-                path = folder / SHARED_FILE
+                path = os.path.join(folder, SHARED_FILE)
                 try:
-                    mtime = path.stat().st_mtime
-                    data = json.loads(path.read_text(encoding="utf-8"))
+                    with open(path, encoding="utf-8") as file:
+                        mtime = os.fstat(file.fileno()).st_mtime
+                        data = json.load(file)
                 except (OSError, ValueError, UnicodeDecodeError):
                     continue
                 items = data.get("items") if isinstance(data, dict) else None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from .course import NbgraderCourse
@@ -46,16 +45,17 @@ def graded_timestamps(gradebook: Any, assignments: list[str]) -> dict[tuple[str,
     return {(student, assignment): as_utc(when) for student, assignment, when in rows}
 
 
-def student_folders(course: NbgraderCourse, assignment: str) -> Iterator[tuple[str, Path]]:
+def student_folders(course: NbgraderCourse, assignment: str) -> Iterator[tuple[str, str]]:
     """(student, submitted folder of `assignment`) for every student folder in the submitted step.
 
     Found with nbgrader's own path template (a literal `*` student id), so a course that changes
     `directory_structure` is still read right. The folder itself may not exist: callers open the
     files they want in it and skip what is missing (one system call, where a glob costs several).
+    Folders are strings, not Paths: a 500-student cohort makes thousands of them per read.
     """
     pattern = course.submitted_dir("*", assignment)
     student_part = pattern.parts.index("*")
-    parent = Path(*pattern.parts[:student_part])
+    parent = os.path.join(*pattern.parts[:student_part])
     rest = pattern.parts[student_part + 1 :]
     try:
         entries = list(os.scandir(parent))
@@ -63,7 +63,7 @@ def student_folders(course: NbgraderCourse, assignment: str) -> Iterator[tuple[s
         return
     for entry in entries:
         if entry.is_dir():
-            yield entry.name, Path(entry.path, *rest)
+            yield entry.name, os.path.join(entry.path, *rest)
 
 
 def submissions_on_disk(course: NbgraderCourse, assignment: str) -> dict[str, datetime | None]:
@@ -71,9 +71,10 @@ def submissions_on_disk(course: NbgraderCourse, assignment: str) -> dict[str, da
     found: dict[str, datetime | None] = {}
     for student, folder in student_folders(course, assignment):
         try:
-            found[student] = read_timestamp((folder / TIMESTAMP_FILE).read_text(encoding="utf-8").strip())
+            with open(os.path.join(folder, TIMESTAMP_FILE), encoding="utf-8") as stamp:
+                found[student] = read_timestamp(stamp.read().strip())
         except FileNotFoundError:
-            if folder.is_dir():
+            if os.path.isdir(folder):
                 found[student] = None
         except (OSError, UnicodeDecodeError):
             found[student] = None

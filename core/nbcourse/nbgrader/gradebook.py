@@ -122,10 +122,12 @@ def read_grades(
         .outerjoin(task_cell, base.c.id == task_cell.c.id)
         .where(a.c.name.in_(wanted))
     )  # fmt: skip
-    grades_query = select(
-        grade.c.notebook_id, grade.c.cell_id, grade.c.auto_score, grade.c.manual_score,
-        grade.c.extra_credit, grade.c.needs_manual_grade,
-    ).where(grade.c.notebook_id.in_(submissions.with_only_columns(sub_nb.c.id)))  # fmt: skip
+    # nbgrader's Grade.score: the manual score wins over the auto score, extra credit adds to
+    # either, and with neither it is 0 (NULL here: NULL + anything is NULL).
+    score = func.coalesce(grade.c.manual_score, grade.c.auto_score) + func.coalesce(grade.c.extra_credit, 0.0)
+    grades_query = select(grade.c.notebook_id, grade.c.cell_id, score, grade.c.needs_manual_grade).where(
+        grade.c.notebook_id.in_(submissions.with_only_columns(sub_nb.c.id))
+    )
     session = gradebook.db
     try:
         notebooks = {row[0]: row[1:] for row in session.execute(submissions)}
@@ -150,9 +152,8 @@ def read_grades(
     by_notebook: dict[str, dict[str, CellGrade]] = {}
     # Equal grades are one object: a cohort repeats few (cell, score) outcomes.
     interned: dict[tuple[str, float, bool], CellGrade] = {}
-    for nb_id, cell_id, auto, manual_score, extra, manual in rows:
-        score = manual_score if manual_score is not None else auto
-        value = float(score + (extra or 0.0)) if score is not None else 0.0
+    for nb_id, cell_id, total, manual in rows:
+        value = float(total) if total is not None else 0.0
         key = (cell_id, value, bool(manual))
         cell = interned.get(key)
         if cell is None:

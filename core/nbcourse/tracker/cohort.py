@@ -129,16 +129,22 @@ def histogram(values: list[float], maximum: float, bins: int = HISTOGRAM_BINS) -
 
 
 def distributions(manifest: Manifest, inputs: CohortInputs) -> list[dict[str, Any]]:
+    # student totals per assignment, in one pass over every student's notebooks
+    scores: dict[str, list[float]] = {}
+    maxima: dict[str, float] = {}
+    for student in inputs.students:
+        score: dict[str, float] = {}
+        top: dict[str, float] = {}
+        for (a, _), g in inputs.grades.get(student, {}).items():
+            score[a] = score.get(a, 0.0) + g.score
+            top[a] = top.get(a, 0.0) + g.max_score
+        for a, total in score.items():
+            scores.setdefault(a, []).append(total)
+            maxima[a] = max(maxima.get(a, 0.0), top[a])
     out = []
     for assignment in manifest.assignments:
-        totals: list[float] = []
-        maximum = 0.0
-        for student in inputs.students:
-            notebooks = [g for (a, _), g in inputs.grades.get(student, {}).items() if a == assignment.id]
-            if not notebooks:
-                continue
-            totals.append(sum(g.score for g in notebooks))
-            maximum = max(maximum, sum(g.max_score for g in notebooks))
+        totals = scores.get(assignment.id, [])
+        maximum = maxima.get(assignment.id, 0.0)
         ordered = sorted(totals)
         median = None if not ordered else (ordered[len(ordered) // 2] + ordered[(len(ordered) - 1) // 2]) / 2
         out.append(
