@@ -130,7 +130,7 @@ def read_grades(
     )
     session = gradebook.db
     try:
-        notebooks = {row[0]: row[1:] for row in session.execute(submissions)}
+        notebooks = {row[0]: row[1:] for row in session.execute(submissions).all()}
         cell_rows = session.execute(cells_query).all()
         rows = _raw_rows(session, grades_query)
     finally:
@@ -162,6 +162,7 @@ def read_grades(
         by_notebook.setdefault(nb_id, {})[cell.grade_id] = cell
 
     found: dict[str, dict[tuple[str, str], NotebookGrade]] = {}
+    stamps: dict[Any, Any] = {}  # one aware timestamp per submission, shared by its notebooks
     for nb_id, graded in by_notebook.items():
         who, assignment, name, when = notebooks[nb_id]
         feedback = autograded = None
@@ -175,7 +176,7 @@ def read_grades(
             score=sum(c.score for c in graded.values()),
             max_score=sum(c.max_score for c in graded.values()),
             cells=graded,
-            submitted=as_utc(when),
+            submitted=stamps.get(when) or stamps.setdefault(when, as_utc(when)),
             feedback_path=feedback if feedback is not None and feedback.is_file() else None,
             submission_path=autograded if autograded is not None and autograded.is_file() else None,
         )

@@ -163,19 +163,22 @@ def distributions(manifest: Manifest, inputs: CohortInputs) -> list[dict[str, An
 
 def failing_cells(inputs: CohortInputs, limit: int = 15) -> list[dict[str, Any]]:
     """The autograded test cells most students fail, worst first, with who failed them."""
-    failed: Counter[tuple[str, str, str]] = Counter()
-    graded: Counter[tuple[str, str, str]] = Counter()
-    who: dict[tuple[str, str, str], list[str]] = {}
+    # Counted per notebook, then per cell: no key tuple per grade (a cohort has ~10^5 grades).
+    graded_in: dict[tuple[str, str], Counter[str]] = {}
+    who_in: dict[tuple[str, str], dict[str, list[str]]] = {}
     for student in inputs.students:
-        for (assignment, notebook), grade in inputs.grades.get(student, {}).items():
-            for gid, cell in grade.cells.items():
-                if cell.kind != "test":
-                    continue
-                key = (assignment, notebook, gid)
-                graded[key] += 1
+        for where, grade in inputs.grades.get(student, {}).items():
+            if where not in graded_in:
+                graded_in[where], who_in[where] = Counter(), {}
+            counts, names = graded_in[where], who_in[where]
+            tests = [(gid, cell) for gid, cell in grade.cells.items() if cell.kind == "test"]
+            counts.update(gid for gid, _ in tests)
+            for gid, cell in tests:
                 if not cell.full_marks:
-                    failed[key] += 1
-                    who.setdefault(key, []).append(student)
+                    names.setdefault(gid, []).append(student)
+    graded = {(*where, gid): n for where, counts in graded_in.items() for gid, n in counts.items()}
+    who = {(*where, gid): names for where, by_cell in who_in.items() for gid, names in by_cell.items()}
+    failed = {key: len(names) for key, names in who.items()}
     ranked = sorted(failed, key=lambda k: (-failed[k] / graded[k], -failed[k], k))[:limit]
     return [
         {
