@@ -38,7 +38,7 @@ c.Execute.startup_timeout = 120
 # nbgrader zeroes a grade cell that writes anything to stderr. Library warnings (FutureWarning,
 # ConvergenceWarning, ...) are harmless, so strip stderr outputs that are only warnings.
 c.IgnorePattern.enabled = True  # off by default in nbgrader
-c.IgnorePattern.pattern = r"^(\S*:\d+: )?\w*Warning: "
+c.IgnorePattern.pattern = r"^([^\n]*:\d+: )?\w*Warning: "  # paths may hold spaces
 
 # Student output is capped so a print loop cannot blow up the gradebook or the feedback page.
 c.LimitOutput.max_lines = 1000

@@ -73,7 +73,7 @@ def test_generated_feedback_shows_no_hidden_test_line(assignment: str, tmp_path:
     writer = Writer(course, assignment)
     for name in writer.init_submission(STUDENT, fresh=True):
         answer_key = f"{private[0]}/answers_{name}.json"
-        writer.record(STUDENT, name, _worst_case(writer.sanitize(STUDENT, name), answer_key))
+        writer.record(STUDENT, name, _worst_case(writer.sanitize(STUDENT, name)[0], answer_key))
 
     # Stock feedback of these notebooks leaks: the scan sees it.
     nbgrader(root, "generate_feedback", assignment, "--force")

@@ -134,7 +134,9 @@ def _check_class(batch: Batch, klass: int) -> None:
     assert specs, f"the corpus has no submission of class {klass}"
     wrong = []
     for spec in specs:
-        got = batch.grades.get(spec.student, {}).get(spec.notebook, {})
+        # Written answers wait for a human grade (None): only what the grader scores is judged.
+        graded = batch.grades.get(spec.student, {}).get(spec.notebook, {})
+        got = {gid: score for gid, score in graded.items() if score is not None}
         if not got:
             wrong.append(f"{spec.name}: not graded ({batch.problems.get(spec.student)})")
             continue

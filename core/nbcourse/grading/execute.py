@@ -85,7 +85,7 @@ class _KernelStep:
     def __call__(self, nb: NotebookNode, resources: Any) -> tuple[NotebookNode, Any]:
         if not self.enabled:
             return nb, resources
-        from nbclient.exceptions import DeadKernelError
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
         self.km = self.make_km()
         guard_log = tamper.guard(self.execute) if self.guarded else None
@@ -97,6 +97,16 @@ class _KernelStep:
         except DeadKernelError as exc:
             reason = self.problem or f"the kernel died ({exc})"
             self.problem = reason
+            self._fail_rest(nb, reason)
+        except CellTimeoutError:
+            # The cell ran past its time limit and the kernel did not answer the interrupt (it
+            # ignores SIGINT, or a bomb keeps it busy): stop it; this cell and the later tests
+            # score 0, the earlier ones keep their scores.
+            reason = (
+                self.problem or "a cell ran past its time limit and the kernel did not stop when interrupted"
+            )
+            self.problem = reason
+            kill_kernel(self.km)
             self._fail_rest(nb, reason)
         finally:
             timer.cancel()

@@ -214,12 +214,14 @@ class _Run:
         if self.files is None:
             self.files = self.writer.declared_files(student)
         try:
-            sanitized = self.writer.sanitize(student, notebook)
+            sanitized, repairs = self.writer.sanitize(student, notebook)
         except Exception as exc:
             self.settle(
                 student, notebook, None, f"unreadable notebook, scored 0 ({type(exc).__name__}: {exc})"
             )
             return None
+        if repairs:
+            self.report.problem(student, f"{notebook}: mended before grading: {'; '.join(repairs)}")
         return NotebookJob(
             assignment=self.assignment,
             student=student,

@@ -704,10 +704,11 @@ def apply_verdict(cell: Any, verdict: Verdict) -> None:
     (a number shown before the error would be read as partial credit)."""
     if not verdict.failed:
         return
-    outputs = cell.get("outputs", [])
-    if verdict.reason == RAISED and any(o.get("output_type") == "error" for o in outputs):
-        return  # an ordinary failing test: its own error (the learner's message) stays first
-    kept = [o for o in outputs if o.get("output_type") != "execute_result"]
+    # No value output survives (nbgrader reads a number shown before the error as partial credit).
+    kept = [o for o in cell.get("outputs", []) if o.get("output_type") != "execute_result"]
+    if verdict.reason == RAISED and any(o.get("output_type") == "error" for o in kept):
+        cell["outputs"] = kept  # an ordinary failing test: its own error (the learner's message) stays
+        return
     cell["outputs"] = [error_output(verdict.reason), *kept]
 
 

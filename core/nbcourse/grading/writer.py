@@ -17,7 +17,8 @@ from typing import Any
 
 import nbformat
 
-from ..nbgrader import NbgraderCourse, open_gradebook
+from ..nbgrader import NbgraderCourse, grade_id, open_gradebook
+from .repair import repair_cells
 from .stages import registered, sanitize_preprocessors, writer_preprocessors
 
 
@@ -37,6 +38,7 @@ class Writer:
         )
         self._sanitize = sanitize_preprocessors(course.config)
         self._record = writer_preprocessors(course.config)
+        self._ids: dict[str, set[str]] = {}
 
     @property
     def db_url(self) -> str:
@@ -88,12 +90,23 @@ class Writer:
         path = self.course.submitted_dir(student, self.assignment) / f"{notebook}.ipynb"
         return self.converter.init_single_notebook_resources(str(path))
 
-    def sanitize(self, student: str, notebook: str) -> str:
-        """The submitted notebook through nbgrader's sanitize preprocessors, as notebook JSON."""
+    def sanitize(self, student: str, notebook: str) -> tuple[str, list[str]]:
+        """The submitted notebook through nbgrader's sanitize preprocessors, as notebook JSON,
+        after `repair.repair_cells` mended metadata that would make nbgrader drop it; the repairs."""
         path = self.course.submitted_dir(student, self.assignment) / f"{notebook}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        repairs = repair_cells(nb, self._master_ids(notebook))
         exporter = registered(self.converter.exporter, self._sanitize)
-        output, _ = exporter.from_filename(str(path), resources=self._resources(student, notebook))
-        return str(output)
+        output, _ = exporter.from_notebook_node(nb, resources=self._resources(student, notebook))
+        return str(output), repairs
+
+    def _master_ids(self, notebook: str) -> set[str]:
+        """Every nbgrader cell the gradebook's master copy of `notebook` has."""
+        if notebook not in self._ids:
+            with open_gradebook(self.db_url) as gb:
+                master = gb.find_notebook(notebook, self.assignment)
+                self._ids[notebook] = {c.name for c in [*master.source_cells, *master.grade_cells]}
+        return self._ids[notebook]
 
     def record(self, student: str, notebook: str, executed: str) -> None:
         """Save the executed notebook's auto grades and write it where autograde writes it."""
@@ -103,6 +116,23 @@ class Writer:
         output, resources = exporter.from_notebook_node(nb, resources=resources)
         self.converter.write_single_notebook(output, resources)
         self.converter.set_permissions(self.assignment, student)
+        self._zero_missing(student, notebook, {gid for c in nb.cells if (gid := grade_id(c))})
+
+    def _zero_missing(self, student: str, notebook: str, present: set[str]) -> None:
+        """A test cell the student deleted or renamed away scores 0 (nbgrader would leave it
+        ungraded, waiting for a manual grade that no one gives an autograded test)."""
+        with open_gradebook(self.db_url) as gb:
+            submission = gb.find_submission_notebook(notebook, self.assignment, student)
+            missing = [
+                g
+                for g in submission.grades
+                if g.cell_type == "code" and g.name not in present and g.auto_score is None
+            ]
+            for grade in missing:
+                grade.auto_score = 0
+                grade.needs_manual_grade = False
+            if missing:
+                gb.db.commit()
 
     def zero(self, student: str, notebook: str) -> None:
         """Score 0 on every cell of a notebook that could not be graded (as autograde scores a
