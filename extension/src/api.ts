@@ -12,6 +12,7 @@ import {
   ConflictBody,
   ItemState,
   ItemValue,
+  ISharingAnswer,
   ITrackerApi,
   Tracker
 } from './tokens';
@@ -161,6 +162,14 @@ export class TrackerApi implements ITrackerApi, ICohortApi {
   }
 
   // ---- end of the cohort view ----
+
+  /** Share the learner's ticks and texts with the instructor (with their next submission), or stop. */
+  setSharing(share: boolean): Promise<ISharingAnswer> {
+    return this._request<ISharingAnswer>('sharing', {
+      method: 'PUT',
+      body: JSON.stringify({ share })
+    });
+  }
 
   private _request<T>(path: string, init: RequestInit = {}, type: ResponseType = 'json'): Promise<T> {
     return requestAPI<T>(path, init, type, this.serverSettings);

@@ -228,6 +228,34 @@ export class TrackerModel implements ITrackerModel {
     this._changed.emit();
   }
 
+  /** True while a change of the sharing setting is on its way to the server. */
+  get isSavingSharing(): boolean {
+    return this._savingSharing;
+  }
+
+  /**
+   * Share the learner's ticks and texts with the instructor, or stop sharing. The server writes
+   * (or removes) the shared files; the tracker is fetched again to show its setting.
+   */
+  async setSharing(share: boolean): Promise<boolean> {
+    if (!this._api.setSharing || this._savingSharing) {
+      return false;
+    }
+    this._savingSharing = true;
+    this._changed.emit();
+    try {
+      await this._api.setSharing(share);
+      await this.refresh();
+      return true;
+    } catch (error) {
+      this._notify('error', `Could not ${share ? 'turn on' : 'turn off'} sharing: ${messageOf(error)}`);
+      return false;
+    } finally {
+      this._savingSharing = false;
+      this._changed.emit();
+    }
+  }
+
   /** The filled tracker as Markdown. */
   exportMarkdown(): Promise<string> {
     return this._api.exportMarkdown();
@@ -370,6 +398,7 @@ export class TrackerModel implements ITrackerModel {
   private _pending = new Map<string, { value: ItemValue; seq: number }>();
   private _queues = new Map<string, Promise<SaveOutcome>>();
   private _writeSeq = 0;
+  private _savingSharing = false;
   private _notices: INotice[] = [];
   private _noticeSeq = 0;
   private _saveSignals: ISignal<unknown, Contents.IChangedArgs>[] = [];

@@ -170,6 +170,8 @@ export interface Tracker {
   role?: 'student' | 'instructor';
   /** False when "Check my work" is turned off for this course (the button is hidden). */
   check_my_work?: boolean;
+  /** Whether the learner shares their ticks and texts with the instructor (off by default). */
+  sharing?: boolean;
   sections: Section[];
   states: Record<string, ItemState>;
   assignments: AssignmentInfo[];
@@ -218,6 +220,14 @@ export interface ITrackerApi {
   startCheck(assignment: string): Promise<Check>;
   getCheck(id: string): Promise<Check>;
   exportMarkdown(): Promise<string>;
+  /** Turn sharing with the instructor on or off (servers without it leave this out). */
+  setSharing?(share: boolean): Promise<ISharingAnswer>;
+}
+
+/** The answer to `PUT sharing`: the new setting and the shared files written or removed. */
+export interface ISharingAnswer {
+  sharing: boolean;
+  written: string[];
 }
 
 /** `loading` until the first answer, `error` when there is no tracker to show, else `ready`. */

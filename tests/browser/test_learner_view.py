@@ -88,3 +88,24 @@ def test_no_link_to_a_notebook_the_learner_does_not_have(page: Page, lab_server:
     row.locator(".jp-CourseTracker-itemText").click()
     page.wait_for_timeout(1000)
     assert not [e for e in errors if "404" in e], errors
+
+
+def test_sharing_is_off_until_the_learner_turns_it_on(page: Page, lab_server: LabServer, artifacts: Path):
+    folder = lab_server.workspace / "m1_data_engineering"
+    folder.mkdir(exist_ok=True)
+    shared = folder / "shared-progress.json"
+    panel = open_lab(page, lab_server)
+    toggle = panel.get_by_role("checkbox", name="Share my progress with my instructor")
+    expect(toggle).not_to_be_checked()
+    assert not shared.exists()
+
+    toggle.check()
+    expect(toggle).to_be_checked()
+    expect(toggle).to_be_enabled()
+    assert shared.is_file(), "turning sharing on wrote no shared-progress.json"
+    page.screenshot(path=str(artifacts / "panel-sharing-on.png"))
+
+    toggle.uncheck()
+    expect(toggle).not_to_be_checked()
+    expect(toggle).to_be_enabled()
+    assert not shared.exists()

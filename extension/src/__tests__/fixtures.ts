@@ -225,7 +225,11 @@ export function makeApi(tracker: Tracker = makeTracker()): FakeApi {
     getCheck: jest.fn(
       async (id: string): Promise<Check> => makeCheck({ id, status: 'done', done: 3 })
     ),
-    exportMarkdown: jest.fn(async (): Promise<string> => '# ML Engineering Learning Progress Tracker\n')
+    exportMarkdown: jest.fn(async (): Promise<string> => '# ML Engineering Learning Progress Tracker\n'),
+    setSharing: jest.fn(async (share: boolean) => {
+      holder.tracker.sharing = share;
+      return { sharing: share, written: share ? ['m1_data_engineering/shared-progress.json'] : [] };
+    })
   };
   return api;
 }

@@ -354,3 +354,39 @@ describe('the sidebar at its default width (issue 14.10)', () => {
     expect(fireEvent.keyDown(aha, { key: 'Enter' })).toBe(true); // multi-line keeps newlines
   });
 });
+
+describe('sharing with the instructor', () => {
+  it('is off until the learner turns it on, and the server keeps the setting', async () => {
+    const tracker = makeTracker();
+    tracker.sharing = false;
+    const { api } = await renderView(makeApi(tracker));
+    const toggle = screen.getByRole('checkbox', { name: 'Share my progress with my instructor' });
+    expect((toggle as HTMLInputElement).checked).toBe(false);
+
+    await act(async () => {
+      fireEvent.click(toggle);
+    });
+
+    expect(api.setSharing).toHaveBeenCalledWith(true);
+    await waitFor(() => expect((toggle as HTMLInputElement).checked).toBe(true));
+  });
+
+  it('says so when the server refuses, and shows the setting it kept', async () => {
+    const tracker = makeTracker();
+    tracker.sharing = false;
+    const api = makeApi(tracker);
+    (api.setSharing as jest.Mock).mockRejectedValueOnce(new Error('the store is read-only'));
+    await renderView(api);
+    const toggle = screen.getByRole('checkbox', { name: 'Share my progress with my instructor' });
+    await act(async () => {
+      fireEvent.click(toggle);
+    });
+    expect(screen.getByText(/Could not turn on sharing: the store is read-only/)).toBeTruthy();
+    expect((toggle as HTMLInputElement).checked).toBe(false);
+  });
+
+  it('is not offered by a server that has no sharing', async () => {
+    await renderView();
+    expect(screen.queryByRole('checkbox', { name: /Share my progress/ })).toBeNull();
+  });
+});

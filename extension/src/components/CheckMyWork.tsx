@@ -55,7 +55,7 @@ export function CheckMyWork({ model, assignment, actions }: ICheckMyWorkProps): 
             {busy ? 'Checking…' : 'Check my work'}
           </button>
         )}
-        <AssignmentBadge assignment={assignment} />
+        {!busy && <AssignmentBadge assignment={assignment} />}
       </div>
       {running && <CheckProgress model={model} check={check} saved={saved} />}
       {check?.status === 'failed' && <CheckFailure message={check.message} />}

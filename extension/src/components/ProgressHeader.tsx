@@ -62,6 +62,25 @@ export function ProgressHeader({ model, tracker, actions }: IProgressHeaderProps
       <div className="jp-CourseTracker-subtitle">
         {tracker.title} · {tracker.student} · {SOURCE_LABELS[tracker.results_source]}
       </div>
+      {typeof tracker.sharing === 'boolean' && (
+        <label
+          className="jp-CourseTracker-sharing"
+          title={
+            'On: your ticks, choices and texts are written to shared-progress.json in each ' +
+            'assignment folder and go to your instructor with your next submission. ' +
+            'Off: those files are removed.'
+          }
+        >
+          <input
+            type="checkbox"
+            className="jp-CourseTracker-checkbox"
+            checked={tracker.sharing}
+            disabled={model.isSavingSharing}
+            onChange={event => void model.setSharing(event.target.checked)}
+          />
+          <span>Share my progress with my instructor</span>
+        </label>
+      )}
       <div
         className="jp-CourseTracker-summary"
         role="progressbar"
