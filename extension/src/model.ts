@@ -230,7 +230,12 @@ export class TrackerModel implements ITrackerModel {
 
   /** True while a change of the sharing setting is on its way to the server. */
   get isSavingSharing(): boolean {
-    return this._savingSharing;
+    return this._sharingPending !== null;
+  }
+
+  /** The sharing setting to show: the learner's choice while it is saved, else the server's. */
+  get sharing(): boolean | undefined {
+    return this._sharingPending ?? this._tracker?.sharing;
   }
 
   /**
@@ -238,10 +243,10 @@ export class TrackerModel implements ITrackerModel {
    * (or removes) the shared files; the tracker is fetched again to show its setting.
    */
   async setSharing(share: boolean): Promise<boolean> {
-    if (!this._api.setSharing || this._savingSharing) {
+    if (!this._api.setSharing || this._sharingPending !== null) {
       return false;
     }
-    this._savingSharing = true;
+    this._sharingPending = share;
     this._changed.emit();
     try {
       await this._api.setSharing(share);
@@ -251,7 +256,7 @@ export class TrackerModel implements ITrackerModel {
       this._notify('error', `Could not ${share ? 'turn on' : 'turn off'} sharing: ${messageOf(error)}`);
       return false;
     } finally {
-      this._savingSharing = false;
+      this._sharingPending = null;
       this._changed.emit();
     }
   }
@@ -398,7 +403,7 @@ export class TrackerModel implements ITrackerModel {
   private _pending = new Map<string, { value: ItemValue; seq: number }>();
   private _queues = new Map<string, Promise<SaveOutcome>>();
   private _writeSeq = 0;
-  private _savingSharing = false;
+  private _sharingPending: boolean | null = null;
   private _notices: INotice[] = [];
   private _noticeSeq = 0;
   private _saveSignals: ISignal<unknown, Contents.IChangedArgs>[] = [];

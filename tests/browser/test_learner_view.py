@@ -99,13 +99,13 @@ def test_sharing_is_off_until_the_learner_turns_it_on(page: Page, lab_server: La
     expect(toggle).not_to_be_checked()
     assert not shared.exists()
 
-    toggle.check()
+    toggle.click()
     expect(toggle).to_be_checked()
     expect(toggle).to_be_enabled()
     assert shared.is_file(), "turning sharing on wrote no shared-progress.json"
     page.screenshot(path=str(artifacts / "panel-sharing-on.png"))
 
-    toggle.uncheck()
+    toggle.click()
     expect(toggle).not_to_be_checked()
     expect(toggle).to_be_enabled()
     assert not shared.exists()

@@ -62,7 +62,7 @@ export function ProgressHeader({ model, tracker, actions }: IProgressHeaderProps
       <div className="jp-CourseTracker-subtitle">
         {tracker.title} · {tracker.student} · {SOURCE_LABELS[tracker.results_source]}
       </div>
-      {typeof tracker.sharing === 'boolean' && (
+      {typeof model.sharing === 'boolean' && (
         <label
           className="jp-CourseTracker-sharing"
           title={
@@ -74,7 +74,7 @@ export function ProgressHeader({ model, tracker, actions }: IProgressHeaderProps
           <input
             type="checkbox"
             className="jp-CourseTracker-checkbox"
-            checked={tracker.sharing}
+            checked={model.sharing}
             disabled={model.isSavingSharing}
             onChange={event => void model.setSharing(event.target.checked)}
           />
