@@ -269,6 +269,25 @@ describe('CohortView', () => {
     expect(within(waiting).getByText('never graded')).toBeTruthy();
   });
 
+  it('opens a big cohort on its first assignment', () => {
+    const big = makeCohort();
+    const items = Array.from({ length: 60 }, (_, i) => ({
+      id: `m${i % 2 ? 2 : 1}.auto.${i}`,
+      kind: 'auto',
+      text: `Item ${i}`,
+      assignment: i % 2 ? 'm2' : M1,
+      notebook: 'nb'
+    }));
+    big.items = items;
+    big.students = Array.from({ length: 400 }, (_, i) => `s${i}`);
+    big.matrix = {};
+    const model = makeModel(fakeApi(), big);
+    render(<CohortView model={model} download={jest.fn()} />);
+    const table = screen.getByRole('region', { name: 'Students and tracker items' });
+    expect((within(table).getByRole('combobox') as HTMLSelectElement).value).toBe(M1);
+    expect(table.querySelectorAll('thead th[data-item-id]')).toHaveLength(30);
+  });
+
   it('filters the table by student', () => {
     const model = makeModel(fakeApi(), makeCohort());
     render(<CohortView model={model} download={jest.fn()} />);

@@ -8,6 +8,7 @@ import { ICohort, ICohortCell, ICohortItem } from '../cohort';
 import { formatScore } from './ItemRow';
 
 const ALL = '';
+const MAX_CELLS_AT_ONCE = 20_000;
 
 /** What a cell shows, its class and its tooltip. */
 export function describeCell(cell: ICohortCell | undefined): {
@@ -54,15 +55,22 @@ export function CohortMatrix({ report }: { report: ICohort }): JSX.Element {
     () => Array.from(new Set(report.items.map(i => i.assignment).filter((a): a is string => !!a))),
     [report]
   );
-  const [assignment, setAssignment] = useState(ALL);
+  // A big cohort opens on one assignment: all of them at once is tens of thousands of cells.
+  const [assignment, setAssignment] = useState(() =>
+    report.students.length * report.items.filter(i => i.kind === 'auto').length > MAX_CELLS_AT_ONCE
+      ? (assignments[0] ?? ALL)
+      : ALL
+  );
   const [withShared, setWithShared] = useState(false);
   const [filter, setFilter] = useState('');
 
-  const columns = report.items.filter(
-    item =>
-      (withShared || item.kind === 'auto') &&
-      (assignment === ALL || item.assignment === assignment || (item.kind !== 'auto' && item.id.startsWith(prefixOf(report, assignment))))
-  );
+  const modulePrefix = prefixOf(report, assignment);
+  const columns = report.items.filter(item => {
+    if (item.kind !== 'auto') {
+      return withShared && (assignment === ALL || item.id.startsWith(modulePrefix));
+    }
+    return assignment === ALL || item.assignment === assignment;
+  });
   const needle = filter.trim().toLowerCase();
   const students = report.students.filter(s => !needle || s.toLowerCase().includes(needle));
 
