@@ -29,7 +29,8 @@ class CohortHandler(CohortAPIHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         async def action() -> None:
-            self.send_json(await self.call(self.cohort.report))
+            body = await self.call(self.cohort.report_json)
+            self.finish(body, set_content_type="application/json; charset=utf-8")
 
         await self.run(action)
 
