@@ -124,6 +124,7 @@ def generate_cohort(
     waiting: int = 3,
     autograded_notebooks: bool = False,
     notebooks: list[NotebookDef] | None = None,
+    db_url: str | None = None,
 ) -> Cohort:
     """Fill `course_root` with a graded cohort of `n_students` (bulk inserts: seconds, not minutes).
 
@@ -131,7 +132,8 @@ def generate_cohort(
     Each student has a skill level; each test cell a difficulty; a test passes when a draw
     beats the difficulty, so some tests are failed by most of the cohort. With
     `autograded_notebooks`, each failed test cell's error is written into the student's
-    autograded notebook, where the cohort view reads its failure messages.
+    autograded notebook, where the cohort view reads its failure messages. `db_url` names
+    another (empty) gradebook database, e.g. PostgreSQL; default: SQLite in the course root.
     """
     from nbgrader.api import (
         Assignment,
@@ -147,7 +149,7 @@ def generate_cohort(
     from nbcourse.nbgrader import NbgraderCourse
 
     notebooks = course_notebooks() if notebooks is None else notebooks
-    db_url = f"sqlite:///{course_root / 'gradebook.db'}"
+    db_url = db_url or f"sqlite:///{course_root / 'gradebook.db'}"
     rng = random.Random(seed)
     students = [f"student{i:04d}" for i in range(n_students)]
     assignments = list(dict.fromkeys(nb.assignment for nb in notebooks))

@@ -85,3 +85,22 @@ def test_the_generated_course_stays_out_of_the_repository(generated) -> None:
     root = Path(cohort.course_root)
     assert (root / "submitted").is_dir() and (root / "gradebook.db").is_file()
     assert not Path(__file__).resolve().parents[1].joinpath("submitted", cohort.students[0]).exists()
+
+
+@pytest.mark.postgres
+def test_a_postgres_gradebook_gives_the_same_report(bench: ModuleType, tmp_path: Path, generated) -> None:
+    """The cohort read's bare SQL (values inlined, driver rows) on PostgreSQL, against SQLite's."""
+    from cohort.postgres import postgres_cluster
+
+    _, _, sqlite_report = generated
+    root = bench.make_course_root(tmp_path / "course")
+    with postgres_cluster() as cluster:
+        db_url = cluster.create_database("gradebook")
+        cohort = bench.generate_cohort(root, STUDENTS, waiting=2, db_url=db_url)
+        report = bench.cohort_service(root, db_url).report()
+    # same seed, same cohort: everything but the submission times' time zone handling must match
+    assert report["students"] == sqlite_report["students"] == sorted(cohort.students)
+    assert report["matrix"] == sqlite_report["matrix"]
+    assert report["distributions"] == sqlite_report["distributions"]
+    assert report["failing"] == sqlite_report["failing"]
+    assert report["ungraded"] == sqlite_report["ungraded"]
