@@ -125,9 +125,11 @@ def read_grades(
     # nbgrader's Grade.score: the manual score wins over the auto score, extra credit adds to
     # either, and with neither it is 0 (NULL here: NULL + anything is NULL).
     score = func.coalesce(grade.c.manual_score, grade.c.auto_score) + func.coalesce(grade.c.extra_credit, 0.0)
-    grades_query = select(grade.c.notebook_id, grade.c.cell_id, score, grade.c.needs_manual_grade).where(
-        grade.c.notebook_id.in_(submissions.with_only_columns(sub_nb.c.id))
-    )
+    grades_query = select(grade.c.notebook_id, grade.c.cell_id, score, grade.c.needs_manual_grade)
+    if student is not None:
+        grades_query = grades_query.where(grade.c.notebook_id.in_(submissions.with_only_columns(sub_nb.c.id)))
+    # else the whole table is read, and rows of other assignments are skipped below: for a cohort
+    # that is faster than SQLite's IN (subquery) over every row.
     session = gradebook.db
     try:
         notebooks = {row[0]: row[1:] for row in session.execute(submissions).all()}
@@ -153,6 +155,8 @@ def read_grades(
     # Equal grades are one object: a cohort repeats few (cell, score) outcomes.
     interned: dict[tuple[str, float, bool], CellGrade] = {}
     for nb_id, cell_id, total, manual in rows:
+        if nb_id not in notebooks:
+            continue
         value = float(total) if total is not None else 0.0
         key = (cell_id, value, bool(manual))
         cell = interned.get(key)
