@@ -319,7 +319,7 @@ def _is_library(filename: str, state: _State) -> bool:
 
 def _is_real_file_source(filename: str, source: Any) -> bool:
     """Is this compile the import of `filename` itself (its source is the file's own text)?"""
-    if not isinstance(source, (str, bytes)) or not filename.startswith(_trusted_roots()):
+    if not isinstance(source, (str, bytes)) or not os.path.isfile(filename):
         return False
     try:
         with io.open_code(filename) as f:  # open_code: an audit event of its own, not "open"
@@ -360,7 +360,7 @@ def _make_audit_hook(state: _State) -> Any:
                 return
             name = os.fsdecode(filename)
             if event == "compile" and _is_real_file_source(name, args[0]):
-                return  # an import: the installed file's own code
+                return  # an import: the file's own code (a library, or course code anyone can read)
             (
                 state.test_files
                 if state.window and not _student_frame(sys._getframe(1), state)
@@ -562,10 +562,16 @@ def _scrub_history(state: _State) -> None:
     with contextlib.suppress(Exception):
         hm.db_input_cache[:] = []
     count = getattr(shell, "execution_count", 0)
-    for name in ("_i", "_ii", "_iii", *(f"_i{n}" for n in range(max(1, count - 3), count + 1))):
+    # IPython shifts `_i00` (the last input) into `_i` when the next cell is stored: blank both
+    # the names and the history manager's own copies.
+    for name in ("_i", "_ii", "_iii", "_i00", *(f"_i{n}" for n in range(max(1, count - 3), count + 1))):
         if name in ns:
             ns[name] = ""
-    for key in set(linecache.cache) - state.linecache_keys:
+        if hm is not None and isinstance(getattr(hm, name, None), str):
+            setattr(hm, name, "")
+    # Whatever was cached since the test began, and every name the test's code was compiled
+    # under (IPython may have cached a test cell's name before this guard took its snapshot).
+    for key in (set(linecache.cache) - state.linecache_keys) | state.test_files:
         linecache.cache.pop(key, None)
     for name in ("_ipython_cache",):
         extra = getattr(linecache, name, None)
@@ -575,7 +581,7 @@ def _scrub_history(state: _State) -> None:
     compiler = getattr(shell, "compile", None)
     fmap = getattr(compiler, "_filename_map", None)
     if isinstance(fmap, dict):
-        for key in set(fmap) - state.filename_map:
+        for key in (set(fmap) - state.filename_map) | state.test_files:
             fmap.pop(key, None)
     for name in ("last_type", "last_value", "last_traceback", "last_exc"):
         if hasattr(sys, name):
