@@ -151,9 +151,10 @@ class CohortService:
             for student, folder in student_folders(course, assignment):
                 path = os.path.join(folder, SHARED_FILE)
                 try:
-                    with open(path, encoding="utf-8") as file:
-                        mtime = os.fstat(file.fileno()).st_mtime
-                        data = json.load(file)
+                    fd = os.open(path, os.O_RDONLY)  # most students share nothing: fail cheaply
+                    with os.fdopen(fd, "rb") as file:
+                        mtime = os.fstat(fd).st_mtime
+                        data = json.loads(file.read())
                 except (OSError, ValueError, UnicodeDecodeError):
                     continue
                 items = data.get("items") if isinstance(data, dict) else None
