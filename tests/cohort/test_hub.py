@@ -79,7 +79,7 @@ def graded(cohort: Cohort) -> Cohort:
     for student in (full, partial):
         cohort.as_student(student, "submit", ASSIGNMENT)
     cohort.as_grader("collect", ASSIGNMENT)
-    cohort.as_grader("autograde", ASSIGNMENT)
+    cohort.as_grader("grade", ASSIGNMENT, tool="course")  # sandboxed; the gradebook is PostgreSQL
     cohort.as_grader("feedback", ASSIGNMENT, tool="course")  # stock feedback would print hidden tests
     cohort.as_grader("release_feedback", ASSIGNMENT)
     for student in (full, partial):
