@@ -334,11 +334,15 @@ def grade_assignment(
             if executor == "local":
                 pool = warm_executor(course, [assignment], nworkers)
             elif executor == "dask":
-                pool = _dask_executor(course, assignment, nworkers, scheduler)
+                try:
+                    pool = _dask_executor(course, assignment, nworkers, scheduler)
+                except (OSError, ValueError, TimeoutError) as exc:
+                    raise GradeError(f"could not reach or start the Dask cluster: {exc}") from exc
             elif isinstance(executor, str):
                 raise GradeError(f"unknown executor {executor!r} (local or dask)")
             else:
                 pool = executor
+            report.workers = pool.workers  # a remote cluster has as many as it has
             pool.on_start = lambda worker, job: reporter.started(worker, job.student, job.notebook)
             notes_shown = False
             queue = list(todo)
