@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .conftest import REPO_ROOT, LabServer
 
@@ -68,14 +69,25 @@ def widen(page: Page, panel: Locator, width: int = 420) -> None:
     page.mouse.up()
 
 
-def run_from_palette(page: Page, label: str) -> None:
-    """Run a command the way a learner would: Ctrl+Shift+C, type its label, click it."""
-    page.keyboard.press("Control+Shift+C")
+def run_from_palette(page: Page, label: str, attempts: int = 3) -> None:
+    """Run a command the way a learner would: Ctrl+Shift+C, type its label, click it.
+
+    On a busy machine the restored layout can take the focus back just after the shortcut (and
+    close the palette): then open it again.
+    """
     palette = page.locator("#modal-command-palette")
-    expect(palette).to_be_visible()
-    palette.locator("input").fill(label)
     exact = re.compile(f"^{re.escape(label)}$")
-    palette.locator(".lm-CommandPalette-itemLabel").filter(has_text=exact).click()
+    entry = palette.locator(".lm-CommandPalette-itemLabel").filter(has_text=exact)
+    for attempt in range(attempts):
+        page.keyboard.press("Control+Shift+C")
+        try:
+            palette.locator("input").fill(label, timeout=10_000)
+            entry.click(timeout=10_000)
+            return
+        except PlaywrightTimeoutError:
+            page.screenshot(path=str(REPO_ROOT / "test-artifacts" / f"palette-retry-{attempt}.png"))
+            page.keyboard.press("Escape")
+    raise AssertionError(f"the command palette did not offer {label!r} ({attempts} attempts)")
 
 
 def item(panel: Locator, item_id: str) -> Locator:
