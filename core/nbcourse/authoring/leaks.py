@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 
 from ..nbgrader import MARKERS
-from ..nbgrader.cells import BLOCKS
+from ..nbgrader.cells import BLOCKS, INSIDE, OUTSIDE, region_lines
 
 # Path parts that only instructors may see; a release holding any of them is leaking.
 INSTRUCTOR_ONLY_PARTS = frozenset({"instructor", "solutions", "answers", "answer_key"})
@@ -20,22 +20,8 @@ MIN_SECRET_LINE = 16
 def _split_lines(source: str) -> tuple[list[str], list[str]]:
     """(public, secret) stripped lines of one cell: secret ones sit inside solution / hidden-test /
     mark-scheme blocks, public ones outside them (the markers themselves are neither)."""
-    public: list[str] = []
-    secret: list[str] = []
-    closing: str | None = None
-    for raw in source.splitlines():
-        line = raw.strip()
-        if closing is None:
-            opening = next((begin for begin in BLOCKS if line.startswith(begin)), None)
-            if opening is None:
-                public.append(line)
-            else:
-                closing = BLOCKS[opening]
-        elif line.startswith(closing):
-            closing = None
-        else:
-            secret.append(line)
-    return public, secret
+    lines = region_lines(source, BLOCKS)
+    return [t.strip() for t, at in lines if at == OUTSIDE], [t.strip() for t, at in lines if at == INSIDE]
 
 
 def secrets_of(source_nb: nbformat.NotebookNode) -> set[str]:

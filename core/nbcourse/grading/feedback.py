@@ -27,13 +27,22 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets import List, Unicode
 
 from ..nbgrader import NbgraderCourse, cell_text
-from ..nbgrader.cells import HIDDEN_BEGIN, HIDDEN_END, MARK_SCHEME_BEGIN, MARK_SCHEME_END
+from ..nbgrader.cells import (
+    HIDDEN_BEGIN,
+    HIDDEN_END,
+    INSIDE,
+    MARK_SCHEME_BEGIN,
+    MARK_SCHEME_END,
+    OPENS,
+    OUTSIDE,
+    PRIVATE_BLOCKS,
+    region_lines,
+)
 
 HIDDEN_NOTE = "# (hidden tests are not shown)"
 REDACTED = "(hidden)"
 PRIVATE = "<instructor-only file>"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_PRIVATE_REGIONS = ((HIDDEN_BEGIN, HIDDEN_END), (MARK_SCHEME_BEGIN, MARK_SCHEME_END))
 _MARKERS = (HIDDEN_BEGIN, HIDDEN_END, MARK_SCHEME_BEGIN, MARK_SCHEME_END)
 # Lines this short ("pass", "else:", ")") say nothing about a test.
 MIN_SECRET_LENGTH = 8
@@ -50,22 +59,8 @@ def quotes(line: str, secret: str) -> bool:
 
 def split_regions(text: str) -> tuple[list[str], list[str]]:
     """(visible lines, lines inside hidden or mark-scheme regions) of a cell's text."""
-    visible: list[str] = []
-    hidden: list[str] = []
-    end: str | None = None
-    for line in text.splitlines():
-        marker = line.strip()
-        if end is None:
-            begins = [e for b, e in _PRIVATE_REGIONS if b in marker]
-            if begins:
-                end = begins[0]
-                continue
-            visible.append(line)
-        elif end in marker:
-            end = None
-        else:
-            hidden.append(line)
-    return visible, hidden
+    lines = region_lines(text, PRIVATE_BLOCKS)
+    return [t for t, at in lines if at == OUTSIDE], [t for t, at in lines if at == INSIDE]
 
 
 def secret_lines(cells: Iterable[Any]) -> set[str]:
@@ -80,19 +75,12 @@ def secret_lines(cells: Iterable[Any]) -> set[str]:
 
 
 def _strip_hidden(text: str) -> str:
-    out: list[str] = []
-    end: str | None = None
-    for line in text.splitlines():
-        marker = line.strip()
-        if end is None:
-            begins = [e for b, e in _PRIVATE_REGIONS if b in marker]
-            if begins:
-                end = begins[0]
-                out.append(line[: len(line) - len(line.lstrip())] + HIDDEN_NOTE)
-                continue
-            out.append(line)
-        elif end in marker:
-            end = None
+    """The text with each private region replaced by one note at the region's indentation."""
+    out = [
+        line if at == OUTSIDE else line[: len(line) - len(line.lstrip())] + HIDDEN_NOTE
+        for line, at in region_lines(text, PRIVATE_BLOCKS)
+        if at in (OUTSIDE, OPENS)
+    ]
     return "\n".join(out)
 
 

@@ -41,9 +41,6 @@ from pathlib import Path
 from typing import Any
 
 EXPR_KEY = "nbcourse"
-HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
-HIDDEN_END = "### END HIDDEN TESTS"
-REDACTED = "[hidden test line removed]"
 
 # Module attributes hidden tests rely on (every public function/class of these modules).
 TRUSTED_MODULES = (
@@ -724,76 +721,6 @@ def error_output(reason: str) -> Any:
     return nbformat.v4.new_output(
         "error", ename="GradingError", evalue=reason, traceback=[f"GradingError: {reason}"]
     )
-
-
-def hidden_lines(source_nb: Any, visible_nb: Any = None) -> set[str]:
-    """Lines of hidden tests that appear nowhere a student can see (stripped, long enough to matter)."""
-    from ..nbgrader import cell_text
-
-    hidden: set[str] = set()
-    visible: set[str] = set()
-    for cell in source_nb.cells:
-        inside = False
-        for line in cell_text(cell).splitlines():
-            stripped = line.strip()
-            if stripped.startswith(HIDDEN_BEGIN):
-                inside = True
-            elif stripped.startswith(HIDDEN_END):
-                inside = False
-            elif inside:
-                hidden.add(stripped)
-            else:
-                visible.add(stripped)
-    if visible_nb is not None:
-        for cell in visible_nb.cells:
-            visible.update(line.strip() for line in cell_text(cell).splitlines())
-    return {line for line in hidden - visible if len(line) >= 12 and not line.startswith("#")}
-
-
-def _text(value: Any) -> str:
-    return "".join(value) if isinstance(value, list) else str(value)
-
-
-def _redact(text: str, lines: set[str]) -> str:
-    out = []
-    for line in text.splitlines(keepends=True):
-        bare = _strip_ansi(line).strip()
-        out.append(line if not any(h in bare for h in lines if len(bare) >= 12) else REDACTED + "\n")
-    return "".join(out)
-
-
-def _strip_ansi(text: str) -> str:
-    import re
-
-    return re.sub(r"\x1b\[[0-9;]*m", "", text)
-
-
-def redact_hidden(nb: Any, source_nb: Any, visible_nb: Any = None) -> int:
-    """Remove hidden-test lines from every output of `nb` (in place); how many lines went."""
-    lines = hidden_lines(source_nb, visible_nb)
-    if not lines:
-        return 0
-    removed = 0
-
-    def clean(text: str) -> str:
-        nonlocal removed
-        new = _redact(text, lines)
-        removed += new.count(REDACTED) - text.count(REDACTED)
-        return new
-
-    for cell in nb.cells:
-        for output in cell.get("outputs", []) or []:
-            if "text" in output:
-                output["text"] = clean(_text(output["text"]))
-            if "traceback" in output:
-                output["traceback"] = [clean(t) for t in output["traceback"]]
-            if "evalue" in output:
-                output["evalue"] = clean(str(output["evalue"]))
-            data = output.get("data") or {}
-            for mime in ("text/plain", "text/html", "text/markdown"):
-                if mime in data:
-                    data[mime] = clean(_text(data[mime]))
-    return removed
 
 
 def flags_text(flags: Iterable[str]) -> str:

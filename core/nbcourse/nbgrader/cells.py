@@ -22,6 +22,34 @@ MARK_SCHEME_BEGIN = "=== BEGIN MARK SCHEME ==="
 MARK_SCHEME_END = "=== END MARK SCHEME ==="
 BLOCKS = {SOLUTION_BEGIN: SOLUTION_END, HIDDEN_BEGIN: HIDDEN_END, MARK_SCHEME_BEGIN: MARK_SCHEME_END}
 MARKERS = (SOLUTION_BEGIN, SOLUTION_END, HIDDEN_BEGIN, HIDDEN_END, MARK_SCHEME_BEGIN, MARK_SCHEME_END)
+PRIVATE_BLOCKS = {HIDDEN_BEGIN: HIDDEN_END, MARK_SCHEME_BEGIN: MARK_SCHEME_END}  # never shown to a student
+
+# Where a line lies, for `region_lines`.
+OUTSIDE, OPENS, INSIDE, CLOSES = "outside", "opens", "inside", "closes"
+
+
+def region_lines(text: str, blocks: Mapping[str, str] = BLOCKS) -> list[tuple[str, str]]:
+    """Each line of `text` with where it lies relative to the marked `blocks` (begin -> end).
+
+    The one walker over nbgrader's marked regions: a marker counts wherever it appears in a line,
+    as nbgrader's own preprocessors read them.
+    """
+    out: list[tuple[str, str]] = []
+    closing: str | None = None
+    for line in text.splitlines():
+        if closing is None:
+            opening = next((begin for begin in blocks if begin in line), None)
+            if opening is None:
+                out.append((line, OUTSIDE))
+            else:
+                closing = blocks[opening]
+                out.append((line, OPENS))
+        elif closing in line:
+            closing = None
+            out.append((line, CLOSES))
+        else:
+            out.append((line, INSIDE))
+    return out
 
 
 def nbgrader_meta(cell: Cell) -> dict[str, Any]:
