@@ -216,7 +216,7 @@ class _Steps:
 
 
 def grading_label(rows: Sequence[NotebookProgress]) -> str:
-    """ "Grading 01_exercises (2 of 3)": the notebooks running and where they are in the count."""
+    """ "Grading <notebook> (2 of 3)": the notebooks running and where they are in the count."""
     running = [n.notebook for n in rows if n.status == "running"]
     if not running:
         return LABELS["grade"]
