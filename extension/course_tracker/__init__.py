@@ -38,3 +38,6 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         )
     except Exception as exc:  # keep the server up; requests answer 500 with the same message
         serverapp.log.error("course tracker: %s", exc)
+        return
+    if config.check_my_work and config.warm_checks:
+        service.warm_up_checks()

@@ -86,6 +86,12 @@ class CourseTracker(Configurable):
         help="Offer 'Check my work' (local grading with the hidden tests). Off on a cohort hub, where "
         "the hidden tests live only with the grader and the instructor grades submissions.",
     )
+    warm_checks = Bool(
+        True,
+        config=True,
+        help="Start Check my work's grader (fork servers with the course's libraries imported) in the "
+        "background when the server starts, so the first check does not pay for it.",
+    )
 
     @default("course_root")
     def _default_course_root(self) -> str:

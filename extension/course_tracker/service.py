@@ -127,6 +127,14 @@ class TrackerService:
                 self._env = EnvChecker(self.course_root, self.workspace_dir, manifest.environment.data)
             return self._env
 
+    def warm_up_checks(self) -> None:
+        """Start Check my work's grader in the background (returns at once; failures are logged:
+        the first check then starts it again and reports what is wrong)."""
+        try:
+            self._check_runner().warm_up()
+        except Exception as exc:
+            self.log.warning("course tracker: could not warm up Check my work: %s", exc)
+
     def _check_runner(self) -> CheckRunner:
         with self._lock:
             if self._checks is None:

@@ -270,6 +270,7 @@ def tracker_config(course_root: Path, store_path: Path) -> dict[str, Any]:
         "store_path": str(store_path),
         "student_id": STUDENT,
         "check_timeout": 600.0,
+        "warm_checks": False,  # one warm grader per test server would cost the suite minutes
     }
 
 

@@ -286,3 +286,24 @@ def test_grading_label_names_what_runs_and_where_it_is() -> None:
     assert grading_label(rows("graded", "running", "waiting")) == "Grading 02_nb (2 of 3)"
     assert grading_label(rows("running", "running", "waiting")) == "Grading 01_nb, 02_nb (1–2 of 3)"
     assert grading_label(rows("problem", "graded", "running")) == "Grading 03_nb (3 of 3)"
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_the_grader_warms_up_when_the_server_starts(
+    warm: bool, tracker_config: dict, course_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    from traitlets.config import Config, Configurable
+
+    import course_tracker
+    from course_tracker import jobs
+
+    started: list[object] = []
+    monkeypatch.setattr(jobs.WarmGrader, "start", lambda self: started.append(self))
+    app = Configurable(config=Config({"CourseTracker": {**tracker_config, "warm_checks": warm}}))
+    app.root_dir = str(course_root)  # type: ignore[attr-defined]
+    app.log = logging.getLogger("test")  # type: ignore[attr-defined]
+    app.web_app = SimpleNamespace(settings={"base_url": "/"}, add_handlers=lambda *_: None)  # type: ignore[attr-defined]
+    course_tracker._load_jupyter_server_extension(app)
+    assert len(started) == (1 if warm else 0)
