@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -50,7 +48,7 @@ from nbcourse.nbgrader import (
     read_student_grades,
     record_assignment,
 )
-from notebooks import DATA, make_course
+from notebooks import grade_in_throwaway_courses, make_course
 
 DEFAULT_ASSIGNMENT = "m1_data_engineering"
 STUDENT = "learner"
@@ -143,11 +141,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    from sqlalchemy.exc import SAWarning
-
-    warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's gradebook code, harmless
-    os.environ.pop("COURSE_DB_URL", None)  # the throwaway course grades into its own gradebook
-    os.environ["COURSE_DATA_DIR"] = str(DATA)
+    grade_in_throwaway_courses()
     work = args.keep or Path(tempfile.mkdtemp(prefix="check-my-work-"))
     try:
         course = NbgraderCourse.load(make_course(work, args.assignment))

@@ -26,7 +26,6 @@ import shutil
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
@@ -41,7 +40,7 @@ from grading.compare import all_grades, differences
 from nbcourse.grading.execute import cells_compute_seconds
 from nbcourse.grading.settings import cpu_count
 from nbcourse.nbgrader import NbgraderCourse, NbgraderError, RunOptions, autograde
-from notebooks import DATA, make_course
+from notebooks import DATA, grade_in_throwaway_courses, make_course
 
 DEFAULT_ASSIGNMENT = "m1_data_engineering"
 
@@ -166,11 +165,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    from sqlalchemy.exc import SAWarning
-
-    warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's gradebook code, harmless
-    os.environ.pop("COURSE_DB_URL", None)  # each throwaway course grades into its own gradebook
-    os.environ["COURSE_DATA_DIR"] = str(DATA)
+    grade_in_throwaway_courses()
     work = args.keep or Path(tempfile.mkdtemp(prefix="grade-speed-"))
     try:
         stock = make_course(work / "stock", args.assignment)

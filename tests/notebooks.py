@@ -91,6 +91,18 @@ def nbgrader(course: Path, verb: str, *args: str) -> list[str]:
         raise AssertionError(f"nbgrader {verb} {' '.join(args)} failed:\n{exc}") from None
 
 
+def grade_in_throwaway_courses() -> None:
+    """For a script that grades throwaway courses: each grades into its own gradebook, with the
+    repository's data, and nbgrader's harmless SAWarnings are not printed."""
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", category=SAWarning)
+    os.environ.pop("COURSE_DB_URL", None)
+    os.environ["COURSE_DATA_DIR"] = str(DATA)
+
+
 def make_course(tmp: Path, assignment: str) -> Path:
     """A throwaway nbgrader course holding one assignment of the real course."""
     course = tmp / "course"

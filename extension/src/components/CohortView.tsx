@@ -3,25 +3,14 @@
  * distribution of each assignment, the test cells most students fail (with their messages), the
  * submissions waiting for grading, and the students × tracker items table.
  */
-import React, { useEffect, useState } from 'react';
+import React, { useState } from 'react';
 
 import { CohortModel } from '../cohort';
 import { CohortDistributions } from './CohortDistributions';
 import { CohortFailing } from './CohortFailing';
 import { CohortMatrix } from './CohortMatrix';
 import { CohortUngraded } from './CohortUngraded';
-
-/** Re-render the calling component whenever the cohort model changed. */
-export function useCohortModel(model: CohortModel): void {
-  const [, setVersion] = useState(0);
-  useEffect(() => {
-    const onChange = () => setVersion(v => v + 1);
-    model.changed.connect(onChange);
-    return () => {
-      model.changed.disconnect(onChange);
-    };
-  }, [model]);
-}
+import { useModel } from './useModel';
 
 /** Save `text` as a file the browser downloads (a Blob link, clicked and released). */
 export function downloadText(filename: string, text: string, type = 'text/csv'): void {
@@ -44,7 +33,7 @@ export interface ICohortViewProps {
 }
 
 export function CohortView({ model, download = downloadText }: ICohortViewProps): JSX.Element {
-  useCohortModel(model);
+  useModel(model);
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<string | null>(null);
   const report = model.report;
