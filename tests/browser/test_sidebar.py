@@ -179,7 +179,9 @@ def test_check_my_work_ticks_module_1_exercises(page: Page, lab_server: LabServe
     progress = check.locator(".jp-CourseTracker-checkProgress")
     expect(progress).to_be_visible(timeout=30_000)
     # Saved before grading: the file on disk has the edit, and the panel says which version it grades.
-    expect(page.locator(".lm-TabBar-tab.jp-mod-dirty").filter(has_text="01_exercises")).to_have_count(0)
+    # The save before a check may wait on a loaded machine.
+    dirty = page.locator(".lm-TabBar-tab.jp-mod-dirty").filter(has_text="01_exercises")
+    expect(dirty).to_have_count(0, timeout=60_000)
     assert UNSAVED_EDIT in exercises.read_text(encoding="utf-8")
     expect(check.locator(".jp-CourseTracker-savedVersion")).to_contain_text(
         "Graded your notebooks as saved at"
