@@ -59,7 +59,9 @@ def cells_compute_seconds(nb: NotebookNode) -> float:
 class _KernelStep:
     """nbgrader's Execute preprocessor, given a kernel manager and a dead-kernel safety net."""
 
-    def __init__(self, execute: Any, make_km: Callable[[], Any], deadline: float, guarded: bool) -> None:
+    def __init__(
+        self, execute: Any, make_km: Callable[[], Any], deadline: float, guarded: bool, forked: bool = False
+    ) -> None:
         self.execute = execute
         self.make_km = make_km
         self.deadline = deadline
@@ -70,6 +72,9 @@ class _KernelStep:
         self.problem: str | None = None
         self.compute = 0.0
         self.km: Any = None
+        # A forked kernel reports the modules its cells imported, for its server to learn.
+        self.forked = forked
+        self.imported: list[str] = []
         original = execute.preprocess_cell
 
         def tracked(cell: NotebookNode, resources: Any, index: int) -> Any:
@@ -94,6 +99,8 @@ class _KernelStep:
         timer.start()
         try:
             nb, resources = self.execute.preprocess(nb, resources, km=self.km)
+            if self.forked and self.problem is None:
+                self.imported = _imported_since_fork(self.execute)
         except DeadKernelError as exc:
             reason = self.problem or f"the kernel died ({exc})"
             self.problem = reason
@@ -129,6 +136,20 @@ class _KernelStep:
                         "error", ename="KernelDied", evalue=reason, traceback=[f"KernelDied: {reason}"]
                     )
                 )
+
+
+def _imported_since_fork(execute: Any) -> list[str]:
+    """The modules the notebook's cells imported (the kernel is still up: nbclient leaves a kernel
+    it was handed running); [] when it does not answer within a second."""
+    from jupyter_core.utils import run_sync
+
+    from .forkserver import since_fork_expr
+
+    with contextlib.suppress(Exception):
+        text = run_sync(tamper.silent)(execute, since_fork_expr(), 1.0, tamper.expression_text)
+        if text:
+            return text.splitlines()[:20_000]
+    return []
 
 
 def kill_kernel(km: Any) -> None:
@@ -256,6 +277,7 @@ def run_job(
         outcome.problem = step.problem
         outcome.compute = step.compute
         outcome.flags = step.flags
+        outcome.imported = step.imported
     except ForkServerError as exc:
         # The server broke (not the student's notebook): the same notebook once more, plainly.
         outcome.notes.append(f"fork server failed ({exc}); graded with a plain kernel")
@@ -315,7 +337,7 @@ def _execute(
                 return EnvKernelManager(kernel_name=kernel_name, kernel_env=env)
 
             guarded = server is not None and getattr(server, "policy", None) is not None
-            step = _KernelStep(pp, make_km, job.timeout, guarded)
+            step = _KernelStep(pp, make_km, job.timeout, guarded, forked=server is not None)
             exporter.register_preprocessor(step)
         else:
             exporter.register_preprocessor(pp)

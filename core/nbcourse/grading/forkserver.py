@@ -12,6 +12,15 @@ background threads, idle by construction) makes it refuse, and the grader falls 
 kernels. Modules that hook into the IPython shell at import (`matplotlib_inline`, ipywidgets) are
 left for the child to import, since the parent has no shell to hook into.
 
+The server also learns: a notebook's cells import more than its top-level `import` lines (pandera
+pulls in dask and scipy the first time a `DataFrameModel` is defined, matplotlib its Agg backend
+at the first figure). After each notebook the grader asks the kernel which modules it imported
+beyond what it was forked with, and the server imports those too, so later kernels start with
+them (`preload`). The names come from a student's kernel, so the server imports only submodules
+of packages it has already imported itself (installed, read-only code, never a `__main__`), and
+checks its threads again afterwards: a module that started one makes the server refuse to fork
+on (the grader then starts a fresh server without that batch).
+
 Protocol: the grader writes length-prefixed pickles on the server's stdin and reads replies from
 its stdout; the server's own stdout is pointed at stderr so stray prints cannot corrupt the channel.
 Every signal to a child goes through the server: with a PID namespace (the sandbox) the grader
@@ -24,6 +33,7 @@ import contextlib
 import importlib
 import os
 import pickle
+import re
 import signal
 import struct
 import subprocess
@@ -48,6 +58,9 @@ KERNEL_LAUNCHER = "ipykernel_launcher"
 KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger")
 # Set per kernel by jupyter_client; every other variable must be what the server imported under.
 PER_KERNEL_ENV = frozenset({"JPY_PARENT_PID", "JPY_SESSION_NAME", "PWD"})  # PWD: bwrap --chdir sets it
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+# In a forked kernel: the modules it was forked with (set by `_child`).
+AT_FORK: frozenset[str] = frozenset()
 
 
 class ForkServerError(RuntimeError):
@@ -96,6 +109,7 @@ class ForkServer:
         policy: Any = None,
         fork_tolerant_threads: Sequence[str] = DEFAULT_FORK_TOLERANT_THREADS,
         python: str | None = None,
+        learned: Sequence[str] = (),
     ) -> None:
         from . import hooks
 
@@ -126,6 +140,7 @@ class ForkServer:
             "preimport": list(preimport),
             "tolerant": list(fork_tolerant_threads),
             "policy": policy,
+            "learned": list(learned),
         }
         assert self.proc.stdin is not None
         _send(self.proc.stdin, self._hello)
@@ -163,6 +178,13 @@ class ForkServer:
     def spawn(self, kernel_args: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
         """Fork a kernel child running `IPKernelApp` with `kernel_args`; its pid (server's view)."""
         return int(self._call({"op": "spawn", "args": list(kernel_args), "env": dict(env), "cwd": str(cwd)}))
+
+    def preload(self, modules: Sequence[str]) -> list[str]:
+        """Import these too (those the server accepts, see the module docstring); what it imported.
+
+        Raises ForkServerError when an import left a thread running: the server no longer forks.
+        """
+        return list(self._call({"op": "preload", "modules": list(modules)}))
 
     def poll(self, pid: int) -> int | None:
         """The child's exit code, or None while it runs."""
@@ -246,6 +268,51 @@ def _import_all(modules: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     return imported, skipped
 
 
+def learnable(name: Any) -> bool:
+    """May this process import a module name a kernel reported? Not imported yet, a submodule of a
+    package it has already imported (installed code), no `__main__` (that runs a program)."""
+    if not isinstance(name, str) or name in sys.modules or not _MODULE_NAME.match(name):
+        return False
+    parts = name.split(".")
+    return (
+        len(parts) > 1
+        and ".".join(parts[:-1]) in sys.modules
+        and "__main__" not in parts
+        and not any(part.startswith(("test", "conftest")) for part in parts[1:])
+        and parts[0] not in SHELL_HOOKED
+    )
+
+
+def _learn(names: Sequence[str]) -> list[str]:
+    """Import the learnable ones (parents first: a package's submodules become learnable once it is in)."""
+    imported: list[str] = []
+    for name in sorted(set(names), key=lambda n: (n.count("."), n) if isinstance(n, str) else (0, "")):
+        if learnable(name):
+            imported += _import_all([name])[0]
+    return imported
+
+
+def imported_since_fork() -> str:
+    """In a forked kernel: the modules imported since the fork, one a line."""
+    return "\n".join(sorted(set(sys.modules) - AT_FORK))
+
+
+def since_fork_expr() -> str:
+    """The user expression that asks a forked kernel for `imported_since_fork()`."""
+    return f"__import__('{__package__}.forkserver', fromlist=['x']).imported_since_fork()"
+
+
+def _unsafe_threads(tolerant: Sequence[str]) -> str:
+    """Why forking is unsafe now ('' when it is safe)."""
+    threads = [t for t in _native_threads() if t not in tolerant]
+    python_threads = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    if python_threads or threads:
+        return f"threads alive after the imports (forking would be unsafe): {python_threads or threads}"
+    if "matplotlib_inline" in sys.modules:
+        return "matplotlib_inline was imported before fork (inline figures would break)"
+    return ""
+
+
 def _reseed() -> None:
     """A forked child must not share its parent's random state with its siblings."""
     import random
@@ -279,7 +346,10 @@ def _child(args: list[str], env: dict[str, str], cwd: str, policy: Any, channel_
         sys.path[0] = cwd
         sys.argv = [KERNEL_LAUNCHER, *args]
         _reseed()
+        from . import forkserver as named  # the server runs as __main__; the kernel asks this name
         from . import hooks
+
+        named.AT_FORK = frozenset(sys.modules)
 
         try:
             hooks.child_setup(policy, Path(cwd))
@@ -323,14 +393,10 @@ def serve(scratch_root: str) -> None:
     for name in KERNEL_MODULES:
         importlib.import_module(name)
     imported, skipped = _import_all(hello["preimport"])
-    threads = [t for t in _native_threads() if t not in hello["tolerant"]]
-    python_threads = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
-    ok, reason = True, ""
-    if python_threads or threads:
-        ok = False
-        reason = f"threads alive after the imports (forking would be unsafe): {python_threads or threads}"
-    elif "matplotlib_inline" in sys.modules:
-        ok, reason = False, "matplotlib_inline was imported before fork (inline figures would break)"
+    # Learned by earlier servers of this run: best effort, never reported as skipped.
+    imported += _learn(hello.get("learned", ()))
+    reason = _unsafe_threads(hello["tolerant"])
+    ok = not reason
     _send(
         out,
         {
@@ -385,6 +451,12 @@ def serve(scratch_root: str) -> None:
                         _child(request["args"], request["env"], request["cwd"], policy, channel)
                     children[pid] = None
                     reply: Any = pid
+                elif op == "preload":
+                    reply = _learn(request["modules"])
+                    unsafe = _unsafe_threads(hello["tolerant"])
+                    if unsafe:
+                        _send(out, {"error": unsafe})
+                        break  # the children are killed below; the grader starts a fresh server
                 elif op == "poll":
                     reply = reap(request["pid"])
                 elif op == "signal":

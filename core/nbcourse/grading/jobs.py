@@ -41,6 +41,9 @@ class NotebookOutcome:
     worker: str = ""
     notes: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)  # what the test guard saw: for an instructor's review
+    # Modules the forked kernel imported beyond its server's: the worker's pool learns them and
+    # empties this before the outcome leaves the worker.
+    imported: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str]:

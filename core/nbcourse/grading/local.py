@@ -19,13 +19,21 @@ from typing import Any
 from traitlets.config import Config
 
 from .execute import Spare, run_job, start_spare
-from .forkserver import ForkServer
+from .forkserver import ForkServer, ForkServerError
 from .jobs import NotebookJob, NotebookOutcome
 from .settings import kernel_environment
 
+# A notebook reports at most this many modules (a legitimate one imports a few hundred).
+MAX_LEARNED_PER_NOTEBOOK = 3000
+
 
 class WarmPool:
-    """Fork servers kept warm, one per worker; a dead server is replaced on the next use."""
+    """Fork servers kept warm, one per worker; a dead server is replaced on the next use.
+
+    The pool learns the modules notebooks import beyond the servers' pre-imports (see
+    `forkserver`): after each notebook its server imports what any kernel imported so far, and a
+    replacement server starts with all of it; a batch that made a server unsafe is never sent again.
+    """
 
     def __init__(
         self,
@@ -42,6 +50,9 @@ class WarmPool:
         self._free: queue.Queue[tuple[str, ForkServer | None, Spare | None]] = queue.Queue()
         self._all: list[ForkServer] = []
         self._lock = threading.Lock()
+        self._learned: set[str] = set()
+        self._refused: set[str] = set()
+        self._sent: dict[int, set[str]] = {}  # id(server) -> names it was sent
         for i in range(workers):
             self._free.put((f"w{i + 1}", self._start(), None))
 
@@ -49,10 +60,32 @@ class WarmPool:
         if not self.use_fork:
             return None
         env, preimport, policy, tolerant = self._args
-        server = ForkServer(env, preimport, self.scratch_root, policy, tolerant)
+        with self._lock:
+            learned = sorted(self._learned)
+        server = ForkServer(env, preimport, self.scratch_root, policy, tolerant, learned=learned)
         with self._lock:
             self._all.append(server)
+            self._sent[id(server)] = set(learned)
         return server
+
+    def _teach(self, server: ForkServer, imported: Sequence[str]) -> None:
+        """Hand the server every module kernels imported that it has not been sent yet."""
+        with self._lock:
+            self._learned.update(set(imported[:MAX_LEARNED_PER_NOTEBOOK]) - self._refused)
+            sent = self._sent.setdefault(id(server), set())
+            todo = sorted(self._learned - sent)
+            sent.update(todo)
+        if not todo:
+            return
+        try:
+            server.preload(todo)
+        except ForkServerError:
+            # An import started a thread (or the server broke): it stops; its replacement
+            # starts without this batch.
+            with self._lock:
+                self._refused.update(todo)
+                self._learned.difference_update(todo)
+            server.close()
 
     def notes(self) -> list[str]:
         """Why kernels are plain, when they are (the first server's report)."""
@@ -78,7 +111,11 @@ class WarmPool:
                 with contextlib.suppress(Exception):
                     env = kernel_environment(job.kernel_env, course_root)
                     following = start_spare(server, self.scratch_root, env, Config(job.config))
-            return run_job(job, server, self.scratch_root, course_root, worker=name, spare=spare)
+            outcome = run_job(job, server, self.scratch_root, course_root, worker=name, spare=spare)
+            imported, outcome.imported = outcome.imported, []
+            if server is not None and imported and outcome.kernel == "fork":
+                self._teach(server, imported)
+            return outcome
         finally:
             if server is not None and server.proc.poll() is not None:
                 if following is not None:
@@ -99,6 +136,7 @@ class WarmPool:
         for server in servers:
             with contextlib.suppress(Exception):
                 server.close()
+        self._sent.clear()
         shutil.rmtree(self.scratch_root, ignore_errors=True)
 
 

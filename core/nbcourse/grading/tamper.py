@@ -35,7 +35,7 @@ import os
 import secrets
 import sys
 import types
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -648,19 +648,30 @@ def after_expr(token: str) -> str:
     return f"__import__('nbcourse.grading.tamper', fromlist=['x']).after_test({token!r})"
 
 
-def read_reply(reply_content: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The guard's report from an execute_reply's content (None: no valid report)."""
+def expression_text(reply_content: dict[str, Any] | None) -> str | None:
+    """The string a silent user expression evaluated to, from an execute_reply's content."""
     if not reply_content:
         return None
     value = (reply_content.get("user_expressions") or {}).get(EXPR_KEY) or {}
     if value.get("status") != "ok":
         return None
-    text = (value.get("data") or {}).get("text/plain", "")
     try:
         import ast
 
-        report = json.loads(ast.literal_eval(text))
-    except (ValueError, SyntaxError, TypeError):
+        text = ast.literal_eval((value.get("data") or {}).get("text/plain", ""))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return text if isinstance(text, str) else None
+
+
+def read_reply(reply_content: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The guard's report from an execute_reply's content (None: no valid report)."""
+    text = expression_text(reply_content)
+    if text is None:
+        return None
+    try:
+        report = json.loads(text)
+    except ValueError:
         return None
     return report if isinstance(report, dict) else None
 
@@ -743,8 +754,11 @@ class GuardLog:
 GUARD_TIMEOUT = 30.0
 
 
-async def _silent(execute: Any, expression: str, timeout: float) -> dict[str, Any] | None:
-    """Evaluate one user expression silently (no history, no events, no outputs); its report."""
+async def silent(
+    execute: Any, expression: str, timeout: float, parse: Callable[[Any], Any] = read_reply
+) -> Any:
+    """Evaluate one user expression silently (no history, no events, no outputs); `parse` of the
+    reply's content (the guard's report by default), None when no reply came in time."""
     import asyncio
 
     kc = execute.kc
@@ -760,7 +774,7 @@ async def _silent(execute: Any, expression: str, timeout: float) -> dict[str, An
         except Exception:  # queue.Empty on timeout, or the kernel went away
             return None
         if msg.get("parent_header", {}).get("msg_id") == msg_id:
-            return read_reply(msg.get("content"))
+            return parse(msg.get("content"))
 
 
 def guard(execute: Any, timeout: float | None = None) -> GuardLog:
@@ -789,10 +803,10 @@ def guard(execute: Any, timeout: float | None = None) -> GuardLog:
         if not is_autograded_test(cell):
             return original(cell, resources, index)
         token = new_token()
-        before = run_sync(_silent)(execute, before_expr(token), wait)
+        before = run_sync(silent)(execute, before_expr(token), wait)
         log.status = None
         cell, resources = original(cell, resources, index)
-        after = run_sync(_silent)(execute, after_expr(token), wait)
+        after = run_sync(silent)(execute, after_expr(token), wait)
         verdict = judge(before, after, token, log.status)
         apply_verdict(cell, verdict)
         log.flags += verdict.flags

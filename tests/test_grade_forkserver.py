@@ -1,0 +1,63 @@
+"""The fork server learns the modules notebooks import lazily, and only what is safe to import."""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from nbcourse.grading.forkserver import ForkServer, ForkServerError, learnable
+
+
+def test_learnable_only_submodules_of_packages_already_imported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "imported_pkg", types.ModuleType("imported_pkg"))
+    assert learnable("imported_pkg.sub")
+    assert not learnable("imported_pkg.sub.deeper")  # its own package is not imported yet
+    assert not learnable("json")  # already imported (and a top-level name: never)
+    assert not learnable("antigravity")  # top level: a student could name any program
+    assert not learnable("nosuchpackage.sub")  # its package is not imported here
+    assert not learnable("imported_pkg.__main__")  # runs a program on import
+    assert not learnable("imported_pkg.tests")  # test modules
+    assert not learnable("imported_pkg.sub; import os")
+    assert not learnable(42)
+
+
+def _server(tmp_path: Path, preimport: list[str], pythonpath: Path | None = None) -> ForkServer:
+    env = dict(os.environ)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(pythonpath), env.get("PYTHONPATH", "")])
+    return ForkServer(env, preimport, tmp_path / "scratch")
+
+
+def test_preload_imports_reported_submodules_once(tmp_path: Path) -> None:
+    server = _server(tmp_path, ["email"])
+    try:
+        assert server.usable, server.info().reason
+        # A kernel reports a module's parents with it; the server takes parents first.
+        reported = ["email.mime.text", "email.__main__", "antigravity", "email.mime"]
+        assert server.preload(reported) == ["email.mime", "email.mime.text"]
+        assert server.preload(reported) == []  # already in
+    finally:
+        server.close()
+
+
+def test_a_preloaded_module_that_starts_a_thread_stops_the_server(tmp_path: Path) -> None:
+    pkg = tmp_path / "lib" / "threadpkg"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "pool.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+    )
+    server = _server(tmp_path, ["threadpkg"], pythonpath=tmp_path / "lib")
+    try:
+        assert server.usable, server.info().reason
+        with pytest.raises(ForkServerError, match="threads alive"):
+            server.preload(["threadpkg.pool"])
+        server.proc.wait(timeout=10)  # it stopped: nothing forks from it any more
+        with pytest.raises(ForkServerError):
+            server.spawn([], dict(server.env), tmp_path / "k")
+    finally:
+        server.close()
