@@ -1,8 +1,9 @@
 """The instructor's cohort view, served from the gradebook (a face over `nbcourse.tracker.cohort`).
 
-One report for the whole cohort, rebuilt only when the gradebook changes: two SQL statements for
-every grade of every student, then pure Python. Failure messages come from the autograded
-notebooks, read lazily per test cell and cached by file modification time.
+One report for the whole cohort, rebuilt only when the gradebook changes: every grade of every
+student read into one table (`read_grade_table`), then judged per item for all students at once.
+Failure messages come from the autograded notebooks, read lazily per test cell and cached by file
+modification time.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import threading
 import time
 from typing import Any
 
-from nbcourse.nbgrader import gradebook_exists, open_gradebook, read_grades, sqlite_file
-from nbcourse.nbgrader.cohort import graded_timestamps, list_students, student_folders, submissions_on_disk
+from nbcourse.nbgrader import gradebook_exists, open_gradebook, read_grade_table, sqlite_file
+from nbcourse.nbgrader.cohort import OnDisk, list_students, submissions_on_disk
+from nbcourse.nbgrader.grades import empty_grade_table
 from nbcourse.tracker.cohort import (
     MESSAGE_SAMPLE,
     SHARED_FILE,
@@ -73,8 +75,9 @@ class CohortService:
 
     def _without_gc(self, db_url: str) -> dict[str, Any]:
         """`_build` with Python's cycle collector paused: the build allocates ~10^5 acyclic objects
-        (grades, cells, the matrix), and the collections they would trigger cost ~20% of it. The
-        pause only defers collection; anything cyclic is collected once it is re-enabled."""
+        (the driver's grade rows, the matrix's lists), and the collections they would trigger
+        cost more than the rest of the build. The pause only defers collection; anything cyclic
+        is collected once it is re-enabled."""
         paused = gc.isenabled()
         gc.disable()
         try:
@@ -119,45 +122,43 @@ class CohortService:
         manifest = self.tracker.manifest()
         course = self.tracker.nbgrader()
         assignments = [a.id for a in manifest.assignments]
-        on_disk: dict[tuple[str, str], Any] = {}
-        for assignment in assignments:
-            for student, when in submissions_on_disk(course, assignment).items():
-                on_disk[(student, assignment)] = when
+        on_disk = {
+            (student, assignment): found
+            for assignment in assignments
+            for student, found in submissions_on_disk(course, assignment).items()
+        }
         students: set[str] = {s for s, _ in on_disk}
-        grades: dict[str, Any] = {}
-        graded: dict[tuple[str, str], Any] = {}
+        table = empty_grade_table()
         if gradebook_exists(db_url):
             with open_gradebook(db_url) as gb:
                 students.update(list_students(gb))
-                grades = read_grades(gb, course, assignments, with_paths=False)
-                graded = graded_timestamps(gb, assignments)
-        shared = self._shared(course, assignments)
+                table = read_grade_table(gb, assignments)
+        shared = self._shared(on_disk)
         return cohort_report(
             CohortInputs(
                 manifest=manifest,
                 students=sorted(students),
-                grades=grades,
-                on_disk=on_disk,
-                graded=graded,
+                grades=table,
+                on_disk={where: found.timestamp for where, found in on_disk.items()},
                 shared={s: v for s, v in shared.items() if v and s in students},
             )
         )
 
     @staticmethod
-    def _shared(course: Any, assignments: list[str]) -> dict[str, dict[str, Any]]:
+    def _shared(on_disk: dict[tuple[str, str], OnDisk]) -> dict[str, dict[str, Any]]:
         """Per student, the newest progress snapshot they chose to share (it travels with a submission)."""
         newest: dict[str, tuple[float, dict[str, Any]]] = {}
-        for assignment in assignments:
-            for student, folder in student_folders(course, assignment):
-                path = os.path.join(folder, SHARED_FILE)
-                try:
-                    fd = os.open(path, os.O_RDONLY)  # most students share nothing: fail cheaply
-                    with os.fdopen(fd, "rb") as file:
-                        mtime = os.fstat(fd).st_mtime
-                        data = json.loads(file.read())
-                except (OSError, ValueError, UnicodeDecodeError):
-                    continue
-                items = data.get("items") if isinstance(data, dict) else None
-                if isinstance(items, dict) and (student not in newest or mtime > newest[student][0]):
-                    newest[student] = (mtime, items)
+        for (student, _), found in on_disk.items():
+            path = os.path.join(found.folder, SHARED_FILE)
+            if not os.access(path, os.R_OK):  # most students share nothing: ask cheaply (no exception)
+                continue
+            try:
+                with open(path, "rb") as file:
+                    mtime = os.fstat(file.fileno()).st_mtime
+                    data = json.loads(file.read())
+            except (OSError, ValueError, UnicodeDecodeError):
+                continue
+            items = data.get("items") if isinstance(data, dict) else None
+            if isinstance(items, dict) and (student not in newest or mtime > newest[student][0]):
+                newest[student] = (mtime, items)
         return {student: items for student, (_, items) in newest.items()}

@@ -72,8 +72,10 @@ export interface ICohort {
   course_id: string;
   students: string[];
   items: ICohortItem[];
-  /** student → item id → cell. */
-  matrix: Record<string, Record<string, ICohortCell>>;
+  /** The report's distinct cells, each once (a cohort has few distinct outcomes per item). */
+  cells: ICohortCell[];
+  /** student → for each item, in `items` order, the index of the student's cell in `cells`. */
+  matrix: Record<string, number[]>;
   distributions: ICohortDistribution[];
   failing: ICohortFailing[];
   ungraded: ICohortUngraded[];
@@ -123,6 +125,12 @@ export async function probeCohort(
     }
     throw error;
   }
+}
+
+/** One student's cell of one item (by its index in `report.items`); undefined if not in the report. */
+export function cohortCell(report: ICohort, student: string, itemIndex: number): ICohortCell | undefined {
+  const index = report.matrix[student]?.[itemIndex];
+  return index === undefined ? undefined : report.cells[index];
 }
 
 /** `key` of a failing test cell: where it is, as the failures endpoint takes it. */

@@ -32,12 +32,13 @@ from .gradebook import (
     gradebook_exists,
     gradebook_up_to_date,
     open_gradebook,
+    read_grade_table,
     read_grades,
     read_student_grades,
     record_assignment,
     sqlite_file,
 )
-from .grades import CellGrade, CellKind, NotebookGrade
+from .grades import CellGrade, CellKind, GradeColumn, GradeTable, NotebookGrade
 from .runner import (
     NbgraderCancelled,
     NbgraderError,
@@ -58,6 +59,8 @@ __all__ = [
     "CellKind",
     "EmptySubmission",
     "FeedbackParseError",
+    "GradeColumn",
+    "GradeTable",
     "MissingSource",
     "NbgraderCancelled",
     "NbgraderConfigError",
@@ -91,6 +94,7 @@ __all__ = [
     "parse_timestamp",
     "points",
     "read_db_url",
+    "read_grade_table",
     "read_grades",
     "read_notebook",
     "read_student_grades",

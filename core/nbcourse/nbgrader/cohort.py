@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .course import NbgraderCourse
 from .feedback import as_utc, parse_timestamp
@@ -29,23 +29,6 @@ def list_students(gradebook: Any) -> list[str]:
         session.rollback()  # never leave a read open: nbgrader must be able to write SQLite
 
 
-def graded_timestamps(gradebook: Any, assignments: list[str]) -> dict[tuple[str, str], datetime | None]:
-    """The submission timestamp the gradebook graded, per (student, assignment)."""
-    from nbgrader.api import Assignment, SubmittedAssignment
-
-    session = gradebook.db
-    try:
-        rows = (
-            session.query(SubmittedAssignment.student_id, Assignment.name, SubmittedAssignment.timestamp)
-            .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-            .filter(Assignment.name.in_(assignments))
-            .all()
-        )
-    finally:
-        session.rollback()
-    return {(student, assignment): as_utc(when) for student, assignment, when in rows}
-
-
 def student_folders(course: NbgraderCourse, assignment: str) -> Iterator[tuple[str, str]]:
     """(student, submitted folder of `assignment`) for every student folder in the submitted step.
 
@@ -67,9 +50,16 @@ def student_folders(course: NbgraderCourse, assignment: str) -> Iterator[tuple[s
             yield entry.name, os.path.join(entry.path, *rest)
 
 
-def submissions_on_disk(course: NbgraderCourse, assignment: str) -> dict[str, datetime | None]:
-    """Students with a submission of `assignment` in the submitted step, and its timestamp."""
-    found: dict[str, datetime | None] = {}
+class OnDisk(NamedTuple):
+    """A submission in the submitted step: its timestamp and its folder (a string, see above)."""
+
+    timestamp: datetime | None
+    folder: str
+
+
+def submissions_on_disk(course: NbgraderCourse, assignment: str) -> dict[str, OnDisk]:
+    """Students with a submission of `assignment` in the submitted step, its timestamp and folder."""
+    found: dict[str, OnDisk] = {}
     for student, folder in student_folders(course, assignment):
         try:
             # os-level reads: a cohort has thousands of these one-line files, and a text-mode
@@ -79,12 +69,12 @@ def submissions_on_disk(course: NbgraderCourse, assignment: str) -> dict[str, da
                 text = os.read(fd, STAMP_BYTES).decode("utf-8")
             finally:
                 os.close(fd)
-            found[student] = read_timestamp(text.strip())
+            found[student] = OnDisk(read_timestamp(text.strip()), folder)
         except FileNotFoundError:
             if os.path.isdir(folder):
-                found[student] = None
+                found[student] = OnDisk(None, folder)
         except (OSError, UnicodeDecodeError):
-            found[student] = None
+            found[student] = OnDisk(None, folder)
     return found
 
 

@@ -11,7 +11,7 @@ import { act, fireEvent, render, screen, waitFor, within } from '@testing-librar
 import React from 'react';
 
 import { TrackerApi, TrackerApiError } from '../api';
-import { CohortModel, ICohort, ICohortApi, ICohortFailures, probeCohort } from '../cohort';
+import { CohortModel, ICohort, ICohortApi, ICohortFailures, cohortCell, probeCohort } from '../cohort';
 import { COHORT_COMMAND, COHORT_PLUGIN_ID, setUpCohort } from '../cohortPlugin';
 import { describeCell } from '../components/CohortMatrix';
 import { CohortView } from '../components/CohortView';
@@ -29,23 +29,16 @@ function makeCohort(): ICohort {
       { id: 'm1.core.ran', kind: 'auto', text: 'Ran it', assignment: M1, notebook: '01_ex' },
       { id: 'm1.reflect.q1', kind: 'self', text: 'I can explain it', assignment: null, notebook: null }
     ],
-    matrix: {
-      alice: {
-        'm1.core.squares': { status: 'graded', satisfied: true, score: 2, max_score: 2 },
-        'm1.core.ran': { status: 'graded', satisfied: true, detail: 'submitted' },
-        'm1.reflect.q1': { status: 'private' }
-      },
-      bob: {
-        'm1.core.squares': { status: 'graded', satisfied: false, score: 0, max_score: 2 },
-        'm1.core.ran': { status: 'graded', satisfied: true, detail: 'submitted' },
-        'm1.reflect.q1': { status: 'shared', value: true, satisfied: true }
-      },
-      carol: {
-        'm1.core.squares': { status: 'not_graded', satisfied: false },
-        'm1.core.ran': { status: 'not_graded', satisfied: false },
-        'm1.reflect.q1': { status: 'private' }
-      }
-    },
+    cells: [
+      { status: 'graded', satisfied: true, score: 2, max_score: 2 },
+      { status: 'graded', satisfied: true, detail: 'submitted' },
+      { status: 'private' },
+      { status: 'graded', satisfied: false, score: 0, max_score: 2 },
+      { status: 'shared', value: true, satisfied: true },
+      { status: 'not_graded', satisfied: false }
+    ],
+    // indices into `cells`, one per item in `items` order
+    matrix: { alice: [0, 1, 2], bob: [3, 1, 4], carol: [5, 5, 2] },
     distributions: [
       {
         assignment: M1,
@@ -230,6 +223,17 @@ describe('CohortModel', () => {
     expect(api.getCohortFailures).toHaveBeenCalledTimes(1);
     expect(api.getCohortFailures).toHaveBeenCalledWith(M1, '01_ex', 'test_squares');
     expect(model.failures(`${M1}/01_ex/test_squares`)).toEqual({ status: 'ready', failures: FAILURES });
+  });
+});
+
+describe('cohortCell', () => {
+  it('reads a student\'s cell through the table of distinct cells', () => {
+    const report = makeCohort();
+    expect(cohortCell(report, 'bob', 2)).toEqual({ status: 'shared', value: true, satisfied: true });
+    expect(cohortCell(report, 'alice', 1)).toBe(cohortCell(report, 'bob', 1)); // one cell, shared
+    expect(cohortCell(report, 'carol', 0)?.status).toBe('not_graded');
+    expect(cohortCell(report, 'nobody', 0)).toBeUndefined();
+    expect(cohortCell(report, 'alice', 7)).toBeUndefined();
   });
 });
 

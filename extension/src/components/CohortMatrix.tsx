@@ -4,7 +4,7 @@
  */
 import React, { useMemo, useState } from 'react';
 
-import { ICohort, ICohortCell, ICohortItem } from '../cohort';
+import { ICohort, ICohortCell, ICohortItem, cohortCell } from '../cohort';
 import { formatScore } from './ItemRow';
 
 const ALL = '';
@@ -65,6 +65,7 @@ export function CohortMatrix({ report }: { report: ICohort }): JSX.Element {
   const [filter, setFilter] = useState('');
 
   const modulePrefix = prefixOf(report, assignment);
+  const indexOf = useMemo(() => new Map(report.items.map((item, index) => [item.id, index])), [report]);
   const columns = report.items.filter(item => {
     if (item.kind !== 'auto') {
       return withShared && (assignment === ALL || item.id.startsWith(modulePrefix));
@@ -121,8 +122,8 @@ export function CohortMatrix({ report }: { report: ICohort }): JSX.Element {
           </thead>
           <tbody>
             {students.map(student => {
-              const row = report.matrix[student] ?? {};
-              const done = columns.filter(item => row[item.id]?.satisfied === true).length;
+              const cells = columns.map(item => cohortCell(report, student, indexOf.get(item.id) ?? -1));
+              const done = cells.filter(cell => cell?.satisfied === true).length;
               return (
                 <tr key={student} data-student={student}>
                   <th className="jp-CourseCohort-student" scope="row">
@@ -131,8 +132,8 @@ export function CohortMatrix({ report }: { report: ICohort }): JSX.Element {
                   <td className="jp-CourseCohort-done">
                     {done}/{columns.length}
                   </td>
-                  {columns.map(item => {
-                    const cell = describeCell(row[item.id]);
+                  {columns.map((item, at) => {
+                    const cell = describeCell(cells[at]);
                     return (
                       <td key={item.id} className={`jp-CourseCohort-cell ${cell.className}`} title={cell.title}>
                         {cell.text}
