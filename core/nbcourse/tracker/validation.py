@@ -4,7 +4,7 @@ grade cells of the right kind (`course validate`, and a test of the real course)
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,44 +100,54 @@ def check_against_source(manifest: Manifest, source_dir: Path) -> SourceReport:
     return report
 
 
+@dataclass(frozen=True)
+class _CellsRule:
+    """What a rule that names grade cells needs of them, and how to say a cell is the wrong kind."""
+
+    noun: str  # what a named cell is called when it is missing
+    needs: str  # the kind the rule needs (also the list shown when a name is not found)
+    accepts: Callable[[_GradeCell], bool]
+    wrong: Callable[[_GradeCell], str]  # what an unaccepted cell is instead
+
+
+_CELLS_RULES = {
+    "cells": _CellsRule(
+        noun="grade cell",
+        needs="autograded test cells",
+        accepts=lambda c: c.autograded_test,
+        wrong=lambda c: (
+            "a manually graded answer (use rule 'answered')" if c.manual_answer else "a manually graded task"
+        ),
+    ),
+    "answered": _CellsRule(
+        noun="answer cell",
+        needs="manually graded answer cells",
+        accepts=lambda c: c.manual_answer,
+        wrong=lambda c: (
+            "an autograded test cell (use rule 'cells')"
+            if c.autograded_test
+            else "a manually graded task, which holds no answer"
+        ),
+    ),
+}
+
+
 def _rule_problems(auto: AutoSpec, cells: Mapping[str, _GradeCell], where: Path) -> list[str]:
-    tests = sorted(c.grade_id for c in cells.values() if c.autograded_test)
-    answers = sorted(c.grade_id for c in cells.values() if c.manual_answer)
     problems = []
-    if auto.rule == "cells":
+    named = _CELLS_RULES.get(auto.rule)
+    if named is not None:
         for grade_id in auto.cells:
             if grade_id not in cells:
+                kinds = ", ".join(sorted(c.grade_id for c in cells.values() if named.accepts(c)))
                 problems.append(
-                    f"grade cell {grade_id!r} not found in {where} "
-                    f"(autograded test cells: {', '.join(tests) or 'none'})"
+                    f"{named.noun} {grade_id!r} not found in {where} ({named.needs}: {kinds or 'none'})"
                 )
-            elif not cells[grade_id].autograded_test:
-                what = (
-                    "a manually graded answer (use rule 'answered')"
-                    if cells[grade_id].manual_answer
-                    else "a manually graded task"
-                )
+            elif not named.accepts(cells[grade_id]):
                 problems.append(
-                    f"rule 'cells' needs autograded test cells, but {grade_id!r} in {where} is {what}"
+                    f"rule {auto.rule!r} needs {named.needs}, but {grade_id!r} in {where} is "
+                    f"{named.wrong(cells[grade_id])}"
                 )
-    elif auto.rule == "answered":
-        for grade_id in auto.cells:
-            if grade_id not in cells:
-                problems.append(
-                    f"answer cell {grade_id!r} not found in {where} "
-                    f"(manually graded answer cells: {', '.join(answers) or 'none'})"
-                )
-            elif not cells[grade_id].manual_answer:
-                what = (
-                    "an autograded test cell (use rule 'cells')"
-                    if cells[grade_id].autograded_test
-                    else "a manually graded task, which holds no answer"
-                )
-                problems.append(
-                    f"rule 'answered' needs manually graded answer cells, but {grade_id!r} in "
-                    f"{where} is {what}"
-                )
-    elif auto.rule == "all_cells" and not tests:
+    elif auto.rule == "all_cells" and not any(c.autograded_test for c in cells.values()):
         problems.append(f"rule 'all_cells' but {where} has no autograded test cells")
     elif auto.rule == "score":
         total = sum(c.points for c in cells.values())
