@@ -10,13 +10,16 @@ server too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
 from collections.abc import Mapping
 from typing import Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+from traitlets import DottedObjectName, Type
 
 from .forkserver import KERNEL_LAUNCHER, ForkServer, ForkServerError
 
@@ -107,8 +110,68 @@ class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
         await self.kill(restart)
 
 
+class ReadyKernelClient(AsyncKernelClient):  # type: ignore[misc]
+    """jupyter_client's client, with a `wait_for_ready` that returns as soon as the kernel is.
+
+    jupyter_client's own ends by draining IOPub until it has been quiet for 0.2 s: 0.2 s of every
+    notebook spent waiting. Here the kernel is ready when a kernel_info request has its reply on
+    the shell channel and its own `idle` status on IOPub (so IOPub is connected: no output of the
+    first cell can be lost); nothing else is waited for (nbclient reads IOPub by parent id).
+    """
+
+    async def _ready_wait(self, timeout: float | None = None) -> None:
+        from queue import Empty
+
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            msg_id = self.kernel_info()
+            reply = None
+            with contextlib.suppress(Empty):
+                reply = await self._reply_to(msg_id, deadline)
+            if reply is not None and await self._idle_seen(msg_id, time.monotonic() + IOPUB_CONNECT_WAIT):
+                self._handle_kernel_info_reply(reply)
+                return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+    async def _reply_to(self, msg_id: str, deadline: float) -> dict[str, Any] | None:
+        while True:
+            msg = await self.shell_channel.get_msg(timeout=max(0.0, min(1.0, deadline - time.monotonic())))
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return msg if msg.get("msg_type") == "kernel_info_reply" else None
+
+    async def _idle_seen(self, msg_id: str, until: float) -> bool:
+        from queue import Empty
+
+        while (left := until - time.monotonic()) > 0:
+            try:
+                msg = await self.iopub_channel.get_msg(timeout=left)
+            except Empty:
+                return False
+            if (
+                msg.get("parent_header", {}).get("msg_id") == msg_id
+                and msg.get("msg_type") == "status"
+                and msg.get("content", {}).get("execution_state") == "idle"
+            ):
+                return True
+        return False
+
+    wait_for_ready = _ready_wait
+
+
+# How long a ready check waits for IOPub to deliver its status (a SUB socket still connecting
+# drops it: the check is then sent again).
+IOPUB_CONNECT_WAIT = 0.2
+CLIENT_CLASS = f"{__name__}.ReadyKernelClient"
+
+
 class EnvKernelManager(AsyncKernelManager):  # type: ignore[misc]
     """A plain kernel started with the grader's kernel environment."""
+
+    client_class = DottedObjectName(CLIENT_CLASS)
+    client_factory = Type(klass=ReadyKernelClient)  # AsyncKernelManager sets a default of its own
 
     def __init__(self, *args: Any, kernel_env: Mapping[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -25,6 +25,8 @@ from .settings import kernel_environment
 
 # A notebook reports at most this many modules (a legitimate one imports a few hundred).
 MAX_LEARNED_PER_NOTEBOOK = 3000
+# Re-fork the waiting kernel when its server has just imported at least this many modules.
+RESPAWN_AFTER_LEARNING = 50
 
 
 class WarmPool:
@@ -68,17 +70,18 @@ class WarmPool:
             self._sent[id(server)] = set(learned)
         return server
 
-    def _teach(self, server: ForkServer, imported: Sequence[str]) -> None:
-        """Hand the server every module kernels imported that it has not been sent yet."""
+    def _teach(self, server: ForkServer, imported: Sequence[str]) -> int:
+        """Hand the server every module kernels imported that it has not been sent yet; how many
+        modules it imported."""
         with self._lock:
             self._learned.update(set(imported[:MAX_LEARNED_PER_NOTEBOOK]) - self._refused)
             sent = self._sent.setdefault(id(server), set())
             todo = sorted(self._learned - sent)
             sent.update(todo)
         if not todo:
-            return
+            return 0
         try:
-            server.preload(todo)
+            return len(server.preload(todo))
         except ForkServerError:
             # An import started a thread (or the server broke): it stops; its replacement
             # starts without this batch.
@@ -86,6 +89,7 @@ class WarmPool:
                 self._refused.update(todo)
                 self._learned.difference_update(todo)
             server.close()
+            return 0
 
     def notes(self) -> list[str]:
         """Why kernels are plain, when they are (the first server's report)."""
@@ -114,7 +118,15 @@ class WarmPool:
             outcome = run_job(job, server, self.scratch_root, course_root, worker=name, spare=spare)
             imported, outcome.imported = outcome.imported, []
             if server is not None and imported and outcome.kernel == "fork":
-                self._teach(server, imported)
+                learned = self._teach(server, imported)
+                if following is not None and learned >= RESPAWN_AFTER_LEARNING:
+                    # The next kernel was forked before this lesson: fork it again (a kernel
+                    # start is cheaper than those imports).
+                    following.discard()
+                    following = None
+                    with contextlib.suppress(Exception):
+                        env = kernel_environment(job.kernel_env, course_root)
+                        following = start_spare(server, self.scratch_root, env, Config(job.config))
             return outcome
         finally:
             if server is not None and server.proc.poll() is not None:
