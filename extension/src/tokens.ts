@@ -35,6 +35,8 @@ export interface ItemDef {
   id: string;
   kind: ItemKind;
   text: string;
+  /** A step the header's summary counts (auto, env, self; a choice with "done" options). */
+  counted: boolean;
   options?: string[];
   multiline?: boolean;
   assignment?: string;

@@ -200,7 +200,7 @@ def test_wire_shapes_of_sections(course_root: Path) -> None:
     assert [sec["id"] for sec in sections] == ["setup", "m1", "summary"]
     assert sections[2]["groups"][0]["title"] is None
     assert item_def(manifest.item("m1.core.squares")) == {
-        "id": "m1.core.squares", "kind": "auto", "text": "Exercise: squares",
+        "id": "m1.core.squares", "kind": "auto", "text": "Exercise: squares", "counted": True,
         "assignment": "ps1", "notebook": "problem1",
     }
     assert item_def(manifest.item("m1.reflect.status"))["options"] == [
@@ -265,6 +265,9 @@ def test_summary_counts_only_trackable_items(course_root: Path) -> None:
     counted = {i.id for i in manifest.iter_items() if is_trackable(i)}
     assert "m1.reflect.status" in counted  # a choice with satisfied_by is a step
     assert not counted & {"m1.reflect.name", "m1.reflect.journal", "summary.level"}
+    # the sidebar's section counts read the same rule from the wire
+    defs = {d["id"]: d for s in sections_json(manifest) for g in s["groups"] for d in g["items"]}
+    assert {i for i, d in defs.items() if d["counted"]} == counted
 
 
 def test_notebook_path_only_when_the_notebook_exists(course_root: Path) -> None:

@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +91,46 @@ def _wait_until_up(url: str, token: str, process: subprocess.Popen, log_path: Pa
     )
 
 
+def lab_env(tmp: Path, **extra: str) -> dict[str, str]:
+    """A test server's environment: the user's own Jupyter settings, workspaces and runtime files
+    kept out of the test, and no "get notified about official Jupyter news?" popup over the panel."""
+    notification_settings = (
+        tmp / "lab-settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    )
+    notification_settings.parent.mkdir(parents=True)
+    notification_settings.write_text('{"fetchNews": "false", "checkForUpdates": false}')
+    return {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp / "config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp / "lab-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "lab-workspaces"),
+        **extra,
+    }
+
+
+@contextmanager
+def serving(
+    tmp: Path, command: list[str], env: dict[str, str], url: str, token: str, log_name: str
+) -> Iterator[Path]:
+    """Run a JupyterLab server until the block ends; yields its log (copied to test-artifacts/)."""
+    log_path = tmp / "jupyter.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp)
+    try:
+        _wait_until_up(url, token, process, log_path)
+        yield log_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(log_path, ARTIFACTS / log_name)
+
+
 @pytest.fixture(scope="module")
 def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     tmp = tmp_path_factory.mktemp("lab")
@@ -98,26 +139,10 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     store_path = tmp / "store.json"
     port = _free_port()
     token = secrets.token_hex(16)
-    log_path = tmp / "jupyter.log"
     # One student id per server: two test workers may each run a server on the same course root,
     # and one's clean-up must never delete the other's submission in the middle of a check.
     student = f"{STUDENT_PREFIX}_{secrets.token_hex(4)}"
-    # No "Would you like to get notified about official Jupyter news?" popup over the panel.
-    notification_settings = (
-        tmp / "lab-settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    )
-    notification_settings.parent.mkdir(parents=True)
-    notification_settings.write_text('{"fetchNews": "false", "checkForUpdates": false}')
-
-    env = {
-        **os.environ,
-        "COURSE_DB_URL": f"sqlite:///{tmp / 'gradebook.db'}",
-        # Keep the user's own Jupyter settings, workspaces and runtime files out of the test.
-        "JUPYTER_CONFIG_DIR": str(tmp / "config"),
-        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
-        "JUPYTERLAB_SETTINGS_DIR": str(tmp / "lab-settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "lab-workspaces"),
-    }
+    env = lab_env(tmp, COURSE_DB_URL=f"sqlite:///{tmp / 'gradebook.db'}")
     # The launch `course start` computes for a learner (its instructor tools off), plus the
     # test's own port, token and temporary state.
     launch = lab_launch(
@@ -135,22 +160,11 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         ],
         as_root=True,
     )
-    command, env = launch.argv, launch.env
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, token, process, log_path)
-        yield LabServer(url, token, workspace, store_path, log_path, student)
+        with serving(tmp, launch.argv, launch.env, url, token, "jupyter-server.log") as log_path:
+            yield LabServer(url, token, workspace, store_path, log_path, student)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        ARTIFACTS.mkdir(exist_ok=True)
-        shutil.copy(log_path, ARTIFACTS / "jupyter-server.log")
         for folder in ("submitted", "autograded", "feedback"):
             shutil.rmtree(REPO_ROOT / folder / student, ignore_errors=True)
 

@@ -9,11 +9,8 @@ command does not exist at all.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +20,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from test_benchmarks import load
 
-from .conftest import ARTIFACTS, LabServer, _free_port, _wait_until_up
+from .conftest import LabServer, _free_port, lab_env, serving
 from .test_sidebar import run_from_palette
 
 pytestmark = pytest.mark.browser
@@ -49,20 +46,7 @@ def _start_lab(tmp: Path, cohort, role: str) -> Iterator[LabServer]:
     store_path = tmp / "store.json"
     port, token = _free_port(), secrets.token_hex(16)
     student = cohort.students[0] if role == "student" else "instructor"
-    log_path = tmp / "jupyter.log"
-    notifications = (
-        tmp / "lab-settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    )
-    notifications.parent.mkdir(parents=True)
-    notifications.write_text('{"fetchNews": "false", "checkForUpdates": false}')
-    env = {
-        **os.environ,
-        "COURSE_DB_URL": cohort.db_url,
-        "JUPYTER_CONFIG_DIR": str(tmp / "config"),
-        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
-        "JUPYTERLAB_SETTINGS_DIR": str(tmp / "lab-settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "lab-workspaces"),
-    }
+    env = lab_env(tmp, COURSE_DB_URL=cohort.db_url)
     command = [
         sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser", f"--port={port}",
         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
@@ -72,23 +56,11 @@ def _start_lab(tmp: Path, cohort, role: str) -> Iterator[LabServer]:
         f"--CourseTracker.store_path={store_path}",
         f"--CourseTracker.db_url={cohort.db_url}",
         f"--CourseTracker.role={role}",
-        f"--CourseTracker.student_id={cohort.students[0] if role == 'student' else 'instructor'}",
+        f"--CourseTracker.student_id={student}",
     ]  # fmt: skip
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp)
     url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, token, process, log_path)
+    with serving(tmp, command, env, url, token, f"jupyter-server-cohort-{role}.log") as log_path:
         yield LabServer(url, token, workspace, store_path, log_path, student=student)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        ARTIFACTS.mkdir(exist_ok=True)
-        shutil.copy(log_path, ARTIFACTS / f"jupyter-server-cohort-{role}.log")
 
 
 @pytest.fixture(scope="module")

@@ -72,7 +72,7 @@ class CellTable:
     """The report's distinct cells; the matrix holds indices into it.
 
     A cohort has few distinct outcomes per item (a 500-student cohort: ~600 distinct cells of
-    ~10^5), so the wire carries each once: 0.4 MB where a cell per student was 8 MB.
+    ~10^5), so the wire carries each once: 0.6 MB where a cell per student was 8.4 MB.
     """
 
     def __init__(self) -> None:

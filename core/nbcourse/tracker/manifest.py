@@ -472,6 +472,19 @@ class Manifest(_Strict):
         return self
 
 
+def is_trackable(item: Item) -> bool:
+    """Whether an item is a step a learner can have done or not, and so counts in the summary.
+
+    auto, env and self items are; a choice only when it names the options that mean done
+    (`satisfied_by`, e.g. a module status). Text (name, dates, journal, aha moments) is something
+    to fill in, not a step; a derived item summarises others; a choice without `satisfied_by` is
+    a self-assessment where every answer is as good as another.
+    """
+    if item.kind in ("auto", "env", "self"):
+        return True
+    return item.kind == "choice" and bool(item.satisfied_by)
+
+
 def _is_numeric(item: Item) -> bool:
     """Whether the item has a number a threshold/level can compare: a score or a derived count."""
     if item.kind == "auto":

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..nbgrader import NbgraderCourse, NotebookGrade, cell_text, cells_by_grade_id, test_cell_ids
 from .envchecks import EnvChecker
-from .manifest import Assignment, Item, Manifest
+from .manifest import Assignment, Item, Manifest, is_trackable
 from .notebooks import NotebookCache
 from .results import Results
 from .store import EMPTY, StoredItem
@@ -400,19 +400,6 @@ def _env_state(item: Item, env: EnvChecker) -> ItemState:
         "status": "ok" if ok else "failed",
         "detail": detail,
     }
-
-
-def is_trackable(item: Item) -> bool:
-    """Whether an item is a step a learner can have done or not, and so counts in the summary.
-
-    auto, env and self items are; a choice only when it names the options that mean done
-    (`satisfied_by`, e.g. a module status). Text (name, dates, journal, aha moments) is something
-    to fill in, not a step; a derived item summarises others; a choice without `satisfied_by` is
-    a self-assessment where every answer is as good as another.
-    """
-    if item.kind in ("auto", "env", "self"):
-        return True
-    return item.kind == "choice" and bool(item.satisfied_by)
 
 
 def summary(manifest: Manifest, states: Mapping[str, ItemState]) -> dict[str, int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from .manifest import Item, Manifest
+from .manifest import Item, Manifest, is_trackable
 
 # The URL namespace of the tracker's REST API, below the Jupyter server's base URL.
 API_NAMESPACE = "course-tracker"
@@ -22,7 +22,9 @@ def feedback_url(assignment: str, notebook: str) -> str:
 
 def item_def(item: Item) -> dict[str, Any]:
     """The `ItemDef` wire shape of one manifest item."""
-    out: dict[str, Any] = {"id": item.id, "kind": item.kind, "text": item.text}
+    # `counted`: a step the summary counts (`is_trackable`), so the sidebar's section counts and
+    # the header's summary count the same items (a choice counts only when it names "done" options).
+    out: dict[str, Any] = {"id": item.id, "kind": item.kind, "text": item.text, "counted": is_trackable(item)}
     if item.kind == "choice":
         out["options"] = list(item.options or [])
     if item.kind == "text":

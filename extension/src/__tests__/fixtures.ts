@@ -76,8 +76,8 @@ export function makeTracker(overrides: Partial<Record<string, Partial<ItemState>
             id: 'overall.main',
             title: null,
             items: [
-              { id: 'overall.modules', kind: 'derived', text: '**Modules Completed**' },
-              { id: 'overall.level', kind: 'derived', text: '**Current Level**' }
+              { id: 'overall.modules', kind: 'derived', counted: false, text: '**Modules Completed**' },
+              { id: 'overall.level', kind: 'derived', counted: false, text: '**Current Level**' }
             ]
           }
         ]
@@ -90,9 +90,9 @@ export function makeTracker(overrides: Partial<Record<string, Partial<ItemState>
             id: 'setup.main',
             title: null,
             items: [
-              { id: 'profile.name', kind: 'text', text: '**Your Name**' },
-              { id: 'setup.python', kind: 'env', text: 'Python 3.10+ installed' },
-              { id: 'setup.data', kind: 'env', text: 'Dataset generated and verified' }
+              { id: 'profile.name', kind: 'text', counted: false, text: '**Your Name**' },
+              { id: 'setup.python', kind: 'env', counted: true, text: 'Python 3.10+ installed' },
+              { id: 'setup.data', kind: 'env', counted: true, text: 'Dataset generated and verified' }
             ]
           }
         ]
@@ -108,6 +108,7 @@ export function makeTracker(overrides: Partial<Record<string, Partial<ItemState>
               {
                 id: 'm1.core.ran_all',
                 kind: 'auto',
+                counted: true,
                 text: 'Ran all cells successfully',
                 assignment: M1,
                 notebook: '01_data_engineering'
@@ -121,6 +122,7 @@ export function makeTracker(overrides: Partial<Record<string, Partial<ItemState>
               {
                 id: 'm1.ex.1_1',
                 kind: 'auto',
+                counted: true,
                 text: 'Exercise 1.1: Break the data (introduce 5 quality issues)',
                 assignment: M1,
                 notebook: '01_exercises'
@@ -134,6 +136,7 @@ export function makeTracker(overrides: Partial<Record<string, Partial<ItemState>
               {
                 id: 'm1.socratic.q1',
                 kind: 'self',
+                counted: true,
                 text: '"If I run your data pipeline twice on the same input, will I get identical output?"'
               }
             ]
@@ -141,7 +144,7 @@ export function makeTracker(overrides: Partial<Record<string, Partial<ItemState>
           {
             id: 'm1.reflection',
             title: 'Reflection',
-            items: [{ id: 'm1.aha', kind: 'text', text: 'Aha moment', multiline: true }]
+            items: [{ id: 'm1.aha', kind: 'text', counted: false, text: 'Aha moment', multiline: true }]
           }
         ]
       },
@@ -156,6 +159,7 @@ export function makeTracker(overrides: Partial<Record<string, Partial<ItemState>
               {
                 id: 'level.current',
                 kind: 'choice',
+                counted: false,
                 text: 'Current level',
                 options: ['Level 0: Beginner', 'Level 1: Advanced Beginner', 'Level 2: Competent']
               }

@@ -4,7 +4,7 @@
  * a check shows its steps in words, its elapsed time and every test cell's verdict; nothing
  * needs an emoji font.
  */
-import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import React from 'react';
 
 import { formatDuration, stepLabel } from '../components/CheckMyWork';
@@ -207,6 +207,20 @@ describe('badges mean what a learner reads (issue 14.6)', () => {
     ) as HTMLElement;
     // profile.name (a text field) is not a step: 1 of the 2 env checks is done.
     expect(setup.textContent).toBe('1/2');
+  });
+
+  it('counts the items the server counts, a choice with "done" options too', async () => {
+    const tracker = makeTracker({ 'level.current': { value: 'Level 2: Competent', satisfied: true } });
+    const levels = tracker.sections.find(s => s.id === 'level')!;
+    const count = () =>
+      document.querySelector('section[data-section-id="level"] .jp-CourseTracker-sectionCount');
+    // a self-assessment (every answer as good as another) is not a step: no count at all
+    await renderView(makeApi(tracker));
+    expect(count()).toBeNull();
+    cleanup();
+    levels.groups[0].items[0] = { ...levels.groups[0].items[0], counted: true };
+    await renderView(makeApi(tracker));
+    expect(count()?.textContent).toBe('1/1');
   });
 });
 

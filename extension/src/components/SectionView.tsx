@@ -20,15 +20,13 @@ export interface ISectionViewProps {
   textDelay: number;
 }
 
-/** Item kinds that are steps a learner has done or not (choices: see the server's summary). */
-const COUNTED_KINDS = new Set(['auto', 'env', 'self']);
-
 export function SectionView(props: ISectionViewProps): JSX.Element {
   const { model, section, assignments, actions, textDelay } = props;
   const collapsed = model.isCollapsed(section.id);
   const items = sectionItems(section);
-  // What the header's summary counts too: steps done, never fields filled in (text) or totals.
-  const countable = items.filter(item => COUNTED_KINDS.has(item.kind));
+  // What the header's summary counts (the server says which): steps done, never fields filled in
+  // (text), totals (derived) or self-assessments where every answer is as good as another.
+  const countable = items.filter(item => item.counted);
   const satisfied = countable.filter(item => model.itemState(item.id)?.satisfied).length;
   const bodyId = `jp-CourseTracker-section-${section.id}`;
   const title = splitTitle(section.title);
