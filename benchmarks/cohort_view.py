@@ -8,7 +8,7 @@ leaves them, plus a few that are not graded yet. Then it times what GET /course-
 runs: `CohortService.report()` with its cache dropped, so each run rebuilds the report from
 the database.
 
-    uv run python benchmarks/cohort_view.py [--students 500] [--runs 7] [--keep DIR]
+    uv run python benchmarks/cohort_view.py [--students 500] [--runs 7] [--keep DIR] [--postgres]
 
 `generate_cohort` is also used by the tests (a small cohort whose report is checked for
 completeness) and by the cohort view's browser test.
@@ -17,6 +17,7 @@ completeness) and by the cohort view's browser test.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -322,13 +323,30 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=500)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="build the course here and keep it")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the gradebook on a throwaway PostgreSQL cluster (tests/cohort/postgres.py) instead of SQLite",
+    )
     args = parser.parse_args()
 
+    with contextlib.ExitStack() as stack:
+        db_url = None
+        if args.postgres:
+            sys.path.insert(0, str(ROOT / "tests"))
+            from cohort.postgres import postgres_cluster
+
+            db_url = stack.enter_context(postgres_cluster()).create_database("gradebook")
+        return _measure(args, db_url)
+
+
+def _measure(args: argparse.Namespace, db_url: str | None) -> int:
     scratch = None if args.keep else tempfile.TemporaryDirectory(prefix="cohort-bench-")
     root = make_course_root(args.keep or Path(scratch.name) / "course")  # type: ignore[union-attr]
     try:
         started = time.perf_counter()
-        cohort = generate_cohort(root, args.students)
+        cohort = generate_cohort(root, args.students, db_url=db_url)
+        print(f"gradebook: {'PostgreSQL' if db_url else 'SQLite'}")
         cells = sum(len(nb.cells) for nb in cohort.notebooks)
         print(
             f"generated {len(cohort.students)} students x {len(cohort.notebooks)} notebooks "
