@@ -5,9 +5,11 @@ What lives where (see the README's "A cohort on JupyterHub"):
 
 * the **course image** (`COURSE_HUB_IMAGE`, readable by everyone): the course environment, course.yaml,
   release/ and data/ **without** data/instructor/;
-* the **grader's course directory** (`COURSE_GRADER_ROOT`, mode 0700, owned by the grader account):
-  source/, data/instructor/, nbgrader_config.py; the gradebook is PostgreSQL with a password only the
-  grader's config holds;
+* the **grader's course directory** (`COURSE_GRADER_ROOT`, owned by the grader account, mode 0750
+  with the teaching staff's Unix group, so instructors' servers can read it and students cannot):
+  source/, data/instructor/, nbgrader_config.py, submitted/ and autograded/; the gradebook is
+  PostgreSQL with a password only the grader's environment and the hub (`COURSE_GRADEBOOK_URL`,
+  handed to instructors' servers only) hold;
 * nbgrader's **exchange** (`COURSE_EXCHANGE`, mode 1777 as nbgrader's docs ask), where students
   fetch assignments and feedback and submit.
 
@@ -26,6 +28,10 @@ EXCHANGE = os.environ.get("COURSE_EXCHANGE", "/srv/nbgrader/exchange")
 ENV_BIN = Path(os.environ.get("COURSE_HUB_ENV", IMAGE / "env")) / "bin"
 STUDENTS = [u for u in os.environ.get("COURSE_HUB_STUDENTS", "").split(",") if u]
 INSTRUCTORS = [u for u in os.environ.get("COURSE_HUB_INSTRUCTORS", "").split(",") if u]
+GRADER_ROOT = os.environ.get("COURSE_GRADER_ROOT", "/srv/ml-engineering-grader")
+# The gradebook's URL with its password: instructors' servers read grades for the cohort view;
+# it is never put in a student's environment.
+GRADEBOOK_URL = os.environ.get("COURSE_GRADEBOOK_URL", "")
 
 c.JupyterHub.bind_url = os.environ.get("COURSE_HUB_URL", "http://127.0.0.1:8000")
 c.JupyterHub.hub_ip = "127.0.0.1"
@@ -90,6 +96,10 @@ def course_environment(spawner):
             "PATH": f"{ENV_BIN}:/usr/local/bin:/usr/bin:/bin",
         }
     )
+    if role == "instructor":
+        spawner.environment["COURSE_GRADER_ROOT"] = GRADER_ROOT
+        if GRADEBOOK_URL:
+            spawner.environment["COURSE_DB_URL"] = GRADEBOOK_URL
 
 
 c.Spawner.pre_spawn_hook = course_environment

@@ -226,14 +226,16 @@ def _build_image(base: Path) -> tuple[Path, Path]:
     return image, env / "bin"
 
 
-def _build_grader(base: Path, assignment: str) -> Path:
+def _build_grader(base: Path, assignment: str, staff: str) -> Path:
+    """The grader's course directory: the grader's own, readable by the staff group, closed to students."""
     grader = base / "grader"
-    grader.mkdir(mode=0o700)
+    grader.mkdir(mode=0o750)
     shutil.copy(REPO / "nbgrader_config.py", grader / "nbgrader_config.py")
     shutil.copy(REPO / "course.yaml", grader / "course.yaml")  # the grader runs `course feedback`
     shutil.copytree(REPO / "source" / assignment, grader / "source" / assignment)
     shutil.copytree(REPO / "data", grader / "data", ignore=shutil.ignore_patterns("__pycache__"))
-    grader.chmod(0o700)
+    shutil.chown(grader, group=staff)
+    grader.chmod(0o750)
     return grader
 
 
@@ -247,7 +249,9 @@ def deploy_cohort(db_url: str, assignment: str, n_students: int = 2) -> Iterator
     hub: subprocess.Popen[bytes] | None = None
     try:
         image, env_bin = _build_image(base)
-        grader = _build_grader(base, assignment)
+        staff = f"ctstaff{tag}"  # the teaching staff's Unix group: the grader (root here) and instructors
+        run(["groupadd", staff])
+        grader = _build_grader(base, assignment, staff)
         exchange = base / "exchange"
         exchange.mkdir()
         exchange.chmod(0o1777)
@@ -257,7 +261,7 @@ def deploy_cohort(db_url: str, assignment: str, n_students: int = 2) -> Iterator
         students = [
             _create_user(f"cts{i}x{tag}", secrets.token_urlsafe(12), []) for i in range(1, n_students + 1)
         ]
-        instructor = _create_user(f"cti1x{tag}", secrets.token_urlsafe(12), [])
+        instructor = _create_user(f"cti1x{tag}", secrets.token_urlsafe(12), [staff])
         users = [*students, instructor]
 
         port = free_port()
@@ -275,6 +279,8 @@ def deploy_cohort(db_url: str, assignment: str, n_students: int = 2) -> Iterator
             "COURSE_HUB_PROXY_API": f"http://127.0.0.1:{free_port()}",
             "COURSE_HUB_STATE": str(state),
             "COURSE_HUB_SERVICE_TOKEN": service_token,
+            "COURSE_GRADER_ROOT": str(grader),
+            "COURSE_GRADEBOOK_URL": db_url,
         }
         hub_log = base / "hub.log"
         with hub_log.open("wb") as log:
@@ -327,4 +333,5 @@ def deploy_cohort(db_url: str, assignment: str, n_students: int = 2) -> Iterator
             subprocess.run(["pkill", "-KILL", "-u", user.name], capture_output=True, check=False)
         for user in users:
             subprocess.run(["userdel", "--remove", user.name], capture_output=True, check=False)
+        subprocess.run(["groupdel", f"ctstaff{tag}"], capture_output=True, check=False)
         shutil.rmtree(base, ignore_errors=True)

@@ -21,6 +21,7 @@ from grading.leaks import hidden_lines, leaks
 
 from cohort.hub import REPO, Cohort, HubUser, deploy_cohort, login, run
 from cohort.postgres import pg_bin, postgres_cluster
+from nbcourse.tracker.cohort import report_cell
 
 pytestmark = [pytest.mark.hub, pytest.mark.postgres, pytest.mark.slow]
 
@@ -98,6 +99,34 @@ def test_each_student_sees_their_own_scores_through_the_hub(graded: Cohort) -> N
     assert any(partial_states[i]["score"] < partial_states[i]["max_score"] for i in EXERCISE_ITEMS[1:]), (
         "the partly solved submission must not show full marks on exercises it left undone"
     )
+
+
+def test_the_instructor_reads_the_cohort_view_and_a_student_cannot(graded: Cohort) -> None:
+    """The instructor's server (staff group: reads the grader's directory; the gradebook URL from the
+    hub) serves the cohort view through the hub; a student gets 403 on their own server and cannot
+    reach the instructor's."""
+    full, partial = graded.students
+    instructor = graded.instructor
+    status, _ = login(graded.url, instructor)
+    assert status in (200, 302), f"the instructor could not log in through the hub: {status}"
+    graded.start_server(instructor)
+    status, raw = graded.user_get(instructor, "course-tracker/cohort")
+    assert status == 200, raw[:1000]
+    report = json.loads(raw)
+    assert {full.name, partial.name} <= set(report["students"])
+    for item in EXERCISE_ITEMS:
+        cell = report_cell(report, full.name, item)
+        assert cell["satisfied"] is True and cell["score"] == cell["max_score"] > 0, (item, cell)
+    assert any(not report_cell(report, partial.name, item)["satisfied"] for item in EXERCISE_ITEMS[1:])
+    (dist,) = [d for d in report["distributions"] if d["assignment"] == ASSIGNMENT]
+    assert dist["graded"] == 2
+    status, csv_body = graded.user_get(instructor, "course-tracker/cohort.csv")
+    assert status == 200 and full.name in csv_body.decode() and partial.name in csv_body.decode()
+
+    status, body = graded.user_get(full, "course-tracker/cohort")
+    assert status == 403, body[:300]
+    status, _ = graded.user_get(instructor, "course-tracker/cohort", as_user=full)
+    assert status in (403, 404), f"{full.name} read the instructor's cohort view: {status}"
 
 
 def test_a_student_cannot_reach_another_students_server_or_feedback(graded: Cohort) -> None:
