@@ -41,3 +41,5 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         return
     if config.check_my_work and config.warm_checks:
         service.warm_up_checks()
+    if config.role == "instructor" and config.warm_cohort:
+        service.cohort().warm_up()

@@ -92,6 +92,12 @@ class CourseTracker(Configurable):
         help="Start Check my work's grader (fork servers with the course's libraries imported) in the "
         "background when the server starts, so the first check does not pay for it.",
     )
+    warm_cohort = Bool(
+        True,
+        config=True,
+        help="On an instructor's server, build the cohort report in the background when the server "
+        "starts, so the first look at the cohort view is a cached read.",
+    )
 
     @default("course_root")
     def _default_course_root(self) -> str:

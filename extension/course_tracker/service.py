@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nbcourse.authoring.workspace import default_workspace
 from nbcourse.nbgrader import NbgraderCourse
@@ -38,6 +38,9 @@ from nbcourse.tracker.values import InvalidValue, validate_value
 from nbcourse.tracker.wire import sections_json
 
 from .config import CourseTracker
+
+if TYPE_CHECKING:
+    from .cohort import CohortService
 from .errors import BadRequest, Forbidden, NotFound
 from .jobs import Check, CheckRunner, CheckSettings
 
@@ -60,6 +63,7 @@ class TrackerService:
         self._env: EnvChecker | None = None
         # Read without the lock (GET checks/<id> runs on the event loop): set once, never replaced.
         self._checks: CheckRunner | None = None
+        self._cohort: CohortService | None = None
         self._notebooks = NotebookCache()
 
     def locked(self, fn: Callable[..., T], *args: Any) -> T:
@@ -134,6 +138,15 @@ class TrackerService:
             self._check_runner().warm_up()
         except Exception as exc:
             self.log.warning("course tracker: could not warm up Check my work: %s", exc)
+
+    def cohort(self) -> CohortService:
+        """The instructor's cohort reports, one service per server (each method refuses a student)."""
+        from .cohort import CohortService  # imports this module
+
+        with self._lock:
+            if self._cohort is None:
+                self._cohort = CohortService(self)
+            return self._cohort
 
     def _check_runner(self) -> CheckRunner:
         with self._lock:

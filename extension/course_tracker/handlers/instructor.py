@@ -13,16 +13,11 @@ from .base import TrackerAPIHandler
 
 
 class CohortAPIHandler(TrackerAPIHandler):
-    """A handler of the cohort view: one CohortService per server, made on first use."""
+    """A handler of the cohort view: the server's one CohortService."""
 
     @property
     def cohort(self) -> CohortService:
-        service = self.service
-        existing = getattr(service, "_cohort", None)
-        if existing is None:
-            existing = CohortService(service)
-            service._cohort = existing  # type: ignore[attr-defined]
-        return existing
+        return self.service.cohort()
 
 
 class CohortHandler(CohortAPIHandler):
