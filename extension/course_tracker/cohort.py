@@ -13,9 +13,9 @@ import json
 import os
 import threading
 import time
-from typing import Any
+from typing import Any, Protocol
 
-from nbcourse.nbgrader import gradebook_exists, open_gradebook, read_grade_table, sqlite_file
+from nbcourse.nbgrader import NbgraderCourse, gradebook_exists, open_gradebook, read_grade_table, sqlite_file
 from nbcourse.nbgrader.cohort import OnDisk, list_students, submissions_on_disk
 from nbcourse.nbgrader.grades import empty_grade_table
 from nbcourse.tracker.cohort import (
@@ -26,9 +26,21 @@ from nbcourse.tracker.cohort import (
     cohort_csv,
     cohort_report,
 )
+from nbcourse.tracker.manifest import Manifest
 
 from .errors import Forbidden, NotFound
-from .service import TrackerService
+
+
+class Tracker(Protocol):
+    """What the cohort view needs of the server's `TrackerService` (which owns one CohortService)."""
+
+    config: Any  # the CourseTracker settings: role, db_url
+    log: Any
+
+    def manifest(self) -> Manifest: ...
+
+    def nbgrader(self) -> NbgraderCourse: ...
+
 
 # A remote (PostgreSQL) gradebook has no file to watch: reuse a report this long.
 REMOTE_TTL = 10.0
@@ -37,7 +49,7 @@ REMOTE_TTL = 10.0
 class CohortService:
     """Cohort reports for an instructor's server; every method refuses a student (Forbidden)."""
 
-    def __init__(self, tracker: TrackerService) -> None:
+    def __init__(self, tracker: Tracker) -> None:
         self.tracker = tracker
         self._lock = threading.Lock()
         self._report: dict[str, Any] | None = None

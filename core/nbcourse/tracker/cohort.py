@@ -55,6 +55,7 @@ def cohort_items(manifest: Manifest) -> list[Item]:
 # Cells every student without a share or a grade has.
 PRIVATE: dict[str, Any] = {"status": "private"}
 NOT_GRADED: dict[str, Any] = {"status": "not_graded", "satisfied": False}
+# layering: "submitted" is words for the instructor here, not a folder
 SUBMITTED: dict[str, Any] = {"status": "graded", "satisfied": True, "detail": "submitted"}
 
 
@@ -126,7 +127,6 @@ def auto_item_column(item: Item, table: GradeTable, cells: CellTable) -> Any:
     if not len(graded):
         return out
     if spec.rule not in GRADE_RULES:
-        # layering: "submitted" is words for the instructor here, not a folder
         out[graded] = cells.add(SUBMITTED)
         return out
     judged = notebook if spec.rule == "score" else _judged_columns(spec, table)
