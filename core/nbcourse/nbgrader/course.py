@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from traitlets.config import Config, PyFileConfigLoader
 from traitlets.config.loader import ConfigFileNotFound
 
@@ -60,6 +62,16 @@ class NbgraderCourse:
         # from it. The folder we were given wins over any root the file sets (a copied course).
         self.config.CourseDirectory.root = str(self.root)
         self.coursedir: Any = CourseDirectory(config=self.config)
+        # nbgrader opens a relative SQLite path from the working directory, which is the course
+        # root when it is run by hand; this library runs from anywhere (a Jupyter server, a Dask
+        # client), so such a path is read as the course root's, here, once.
+        try:
+            url = make_url(str(self.coursedir.db_url))
+        except ArgumentError:
+            return  # not a URL at all: nbgrader says so when it opens it
+        relative = url.database and url.database != ":memory:" and not os.path.isabs(url.database)
+        if url.get_backend_name() == "sqlite" and relative:
+            self.coursedir.db_url = url.set(database=str(self.root / str(url.database))).render_as_string()
 
     @classmethod
     def load(cls, root: Path) -> NbgraderCourse:
