@@ -18,8 +18,8 @@ worker: the course's config reads COURSE_DATA_DIR on the client, so leave it uns
 is then `{course_root}/data` on each worker) or set it to a path that holds on every worker.
 
 Dask worker processes are daemonic and cannot start `multiprocessing` children, so nothing here
-uses it: a `WorkerPlugin` starts the worker's fork servers (subprocesses, via local.WarmPool, one
-per worker thread) at registration and closes them at teardown; a dead server is replaced on the
+uses it: a `WorkerPlugin` starts the worker's fork server (a subprocess, via local.WarmPool, shared
+by the worker's threads) at registration and closes it at teardown; a dead server is replaced on the
 next notebook, and where forking is unusable the kernels are plain, as on the local executor.
 
 Tasks are submitted with `pure=False` (two runs of one notebook are two runs) and `retries=0`:

@@ -191,6 +191,10 @@ class Spare:
     kernel_name: str
     arguments: list[str]
 
+    @property
+    def server(self) -> ForkServer | None:
+        return getattr(self.km, "_server", None)
+
     def alive(self) -> bool:
         return self.km.provisioner is not None and self.km.provisioner.process.poll() is None
 

@@ -1,4 +1,4 @@
-"""Run notebooks on this machine: N worker threads, each with a fork server of its own.
+"""Run notebooks on this machine: N worker threads sharing one warm fork server.
 
 The threads only drive kernels (ZMQ messages, a little JSON), so they share one interpreter
 cheaply; the notebooks themselves run in forked kernel processes, in parallel on all cores.
@@ -30,10 +30,15 @@ RESPAWN_AFTER_LEARNING = 50
 
 
 class WarmPool:
-    """Fork servers kept warm, one per worker; a dead server is replaced on the next use.
+    """One fork server kept warm for N worker slots; a dead server is replaced on the next use.
 
-    The pool learns the modules notebooks import beyond the servers' pre-imports (see
-    `forkserver`): after each notebook its server imports what any kernel imported so far, and a
+    One server, not one per worker: its imports (~3 s of CPU) are paid once, while the other
+    cores already prepare notebooks, and what it learns serves every worker. Its channel is
+    serial, but each request is a fork or a poll (milliseconds). Each slot keeps the kernel for
+    its next notebook forked ahead.
+
+    The pool learns the modules notebooks import beyond the server's pre-imports (see
+    `forkserver`): after each notebook the server imports what kernels imported so far, and a
     replacement server starts with all of it; a batch that made a server unsafe is never sent again.
     """
 
@@ -49,35 +54,47 @@ class WarmPool:
         self.scratch_root = Path(tempfile.mkdtemp(prefix="nbcourse-grade-"))
         self._args = (dict(env), list(preimport), policy, list(fork_tolerant_threads))
         self.use_fork = use_fork
-        self._free: queue.Queue[tuple[str, ForkServer | None, Spare | None]] = queue.Queue()
+        self._free: queue.Queue[tuple[str, Spare | None]] = queue.Queue()
         self._all: list[ForkServer] = []
         self._lock = threading.Lock()
+        self._server: ForkServer | None = None
         self._learned: set[str] = set()
         self._refused: set[str] = set()
-        self._sent: dict[int, set[str]] = {}  # id(server) -> names it was sent
+        self._sent: set[str] = set()  # names the current server was sent
+        with self._lock:
+            self._server = self._start()
         for i in range(workers):
-            self._free.put((f"w{i + 1}", self._start(), None))
+            self._free.put((f"w{i + 1}", None))
 
     def _start(self) -> ForkServer | None:
+        """A new server (the caller holds the lock)."""
         if not self.use_fork:
             return None
         env, preimport, policy, tolerant = self._args
-        with self._lock:
-            learned = sorted(self._learned)
+        learned = sorted(self._learned)
         server = ForkServer(env, preimport, self.scratch_root, policy, tolerant, learned=learned)
-        with self._lock:
-            self._all.append(server)
-            self._sent[id(server)] = set(learned)
+        self._all.append(server)
+        self._sent = set(learned)
         return server
+
+    def _current(self) -> ForkServer | None:
+        """The server, replaced first when it has died."""
+        with self._lock:
+            server = self._server
+            if server is not None and server.proc.poll() is not None:
+                server.close()
+                server = self._server = self._start()
+            return server
 
     def _teach(self, server: ForkServer, imported: Sequence[str]) -> int:
         """Hand the server every module kernels imported that it has not been sent yet; how many
         modules it imported."""
         with self._lock:
+            if server is not self._server:
+                return 0
             self._learned.update(set(imported[:MAX_LEARNED_PER_NOTEBOOK]) - self._refused)
-            sent = self._sent.setdefault(id(server), set())
-            todo = sorted(self._learned - sent)
-            sent.update(todo)
+            todo = sorted(self._learned - self._sent)
+            self._sent.update(todo)
         if not todo:
             return 0
         try:
@@ -105,16 +122,18 @@ class WarmPool:
         return notes
 
     def run(self, job: NotebookJob, course_root: Path, on_start: Any = None) -> NotebookOutcome:
-        name, server, spare = self._free.get()
+        name, spare = self._free.get()
         following: Spare | None = None
+        server = self._current()
         try:
             if on_start is not None:
                 on_start(name, job)
+            if spare is not None and spare.server is not server:
+                spare.discard()  # forked by a server that has died since
+                spare = None
             if server is not None and server.usable:
                 # The next notebook's kernel initializes while this one runs.
-                with contextlib.suppress(Exception):
-                    env = kernel_environment(job.kernel_env, course_root)
-                    following = start_spare(server, self.scratch_root, env, Config(job.config))
+                following = self._spare(server, job, course_root)
             outcome = run_job(job, server, self.scratch_root, course_root, worker=name, spare=spare)
             imported, outcome.imported = outcome.imported, []
             if server is not None and imported and outcome.kernel == "fork":
@@ -123,32 +142,31 @@ class WarmPool:
                     # The next kernel was forked before this lesson: fork it again (a kernel
                     # start is cheaper than those imports).
                     following.discard()
-                    following = None
-                    with contextlib.suppress(Exception):
-                        env = kernel_environment(job.kernel_env, course_root)
-                        following = start_spare(server, self.scratch_root, env, Config(job.config))
+                    following = self._spare(server, job, course_root)
             return outcome
         finally:
-            if server is not None and server.proc.poll() is not None:
-                if following is not None:
-                    following.discard()
-                    following = None
-                server.close()
-                server = self._start()
-            self._free.put((name, server, following))
+            if following is not None and (server is None or server.proc.poll() is not None):
+                following.discard()
+                following = None
+            self._free.put((name, following))
+
+    def _spare(self, server: ForkServer, job: NotebookJob, course_root: Path) -> Spare | None:
+        with contextlib.suppress(Exception):
+            env = kernel_environment(job.kernel_env, course_root)
+            return start_spare(server, self.scratch_root, env, Config(job.config))
+        return None
 
     def close(self) -> None:
         while not self._free.empty():
-            _, _, spare = self._free.get_nowait()
+            _, spare = self._free.get_nowait()
             if spare is not None:
                 with contextlib.suppress(Exception):
                     spare.discard()
         with self._lock:
-            servers, self._all = self._all, []
+            servers, self._all, self._server = self._all, [], None
         for server in servers:
             with contextlib.suppress(Exception):
                 server.close()
-        self._sent.clear()
         shutil.rmtree(self.scratch_root, ignore_errors=True)
 
 
