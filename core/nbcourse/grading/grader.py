@@ -33,6 +33,9 @@ from .settings import (
 from .state import GradeState, NotebookRecord, SubmissionRecord, fingerprint
 from .writer import Writer
 
+# Notebooks the writer sanitizes ahead of the workers while it has nothing to record.
+PREPARED_AHEAD = 16
+
 
 class GradeError(RuntimeError):
     """The run cannot start (unknown assignment or student, assignment not in the gradebook)."""
@@ -347,15 +350,28 @@ def grade_assignment(
             notes_shown = False
             queue = list(todo)
             ahead = pool.workers + 1
-            while queue or inflight:
-                while queue and len(inflight) < ahead:
-                    student, notebook = queue.pop(0)
-                    job = run.job(student, notebook, estimates[notebook])
+            # Prepared (sanitized) while the writer would otherwise wait: at the start, while the
+            # fork server imports, a core is the writer's.
+            prepared: list[tuple[str, str, NotebookJob]] = []
+            while queue or prepared or inflight:
+                while (queue or prepared) and len(inflight) < ahead:
+                    if prepared:
+                        student, notebook, job = prepared.pop(0)
+                    else:
+                        student, notebook = queue.pop(0)
+                        job = run.job(student, notebook, estimates[notebook])
                     if job is not None:
                         inflight[pool.submit(job)] = (student, notebook)
                 if not inflight:
                     continue
-                done, _ = wait(list(inflight), timeout=0.5, return_when=FIRST_COMPLETED)
+                idle_work = bool(queue) and len(prepared) < PREPARED_AHEAD
+                done, _ = wait(list(inflight), timeout=0 if idle_work else 0.5, return_when=FIRST_COMPLETED)
+                if not done and idle_work:
+                    student, notebook = queue.pop(0)
+                    job = run.job(student, notebook, estimates[notebook])
+                    if job is not None:
+                        prepared.append((student, notebook, job))
+                    continue
                 for future in done:
                     student, notebook = inflight.pop(future)
                     try:
