@@ -167,6 +167,15 @@ IOPUB_CONNECT_WAIT = 0.2
 CLIENT_CLASS = f"{__name__}.ReadyKernelClient"
 
 
+_SPECS: dict[str, Any] = {}
+
+
+def _kernel_spec(manager: Any, name: str) -> Any:
+    if name not in _SPECS:
+        _SPECS[name] = manager.get_kernel_spec(name)
+    return _SPECS[name]
+
+
 class EnvKernelManager(AsyncKernelManager):  # type: ignore[misc]
     """A plain kernel started with the grader's kernel environment."""
 
@@ -176,6 +185,10 @@ class EnvKernelManager(AsyncKernelManager):  # type: ignore[misc]
     def __init__(self, *args: Any, kernel_env: Mapping[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._kernel_env = dict(kernel_env)
+        if self.kernel_name:
+            # Looked up once per grader, not per notebook (jupyter_client scans every kernel
+            # directory for it: ~10 ms of each kernel start).
+            self._kernel_spec = _kernel_spec(self.kernel_spec_manager, self.kernel_name)
 
     async def _async_pre_start_kernel(self, **kw: Any) -> Any:
         kw["env"] = dict(self._kernel_env)
