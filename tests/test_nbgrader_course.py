@@ -35,7 +35,9 @@ def test_a_relative_sqlite_gradebook_is_the_course_roots(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # a Jupyter server or a Dask client runs from anywhere
-    assert course_with(root, configured).db_url == expected.format(root=root)
+    course = course_with(root, configured)
+    assert course.db_url == expected.format(root=root)
+    assert course.config.CourseDirectory.db_url == expected.format(root=root)  # what nbgrader objects read
     assert os.getcwd() == str(elsewhere)
 
 

@@ -63,12 +63,10 @@ class Writer:
         if fresh and dest.exists():
             shutil.rmtree(dest)
         self.converter.notebooks = [str(p) for p in self.submitted_notebooks(student)]
-        cwd = os.getcwd()
-        os.chdir(self.course.root)  # nbgrader's converter runs from the course root
-        try:
-            self.converter.init_assignment(self.assignment, student)
-        finally:
-            os.chdir(cwd)
+        # Every path nbgrader derives here is absolute (the course root, and a relative SQLite
+        # gradebook made the root's by NbgraderCourse), so no chdir: inside a Jupyter server a
+        # chdir would move every thread's working directory.
+        self.converter.init_assignment(self.assignment, student)
         return [Path(p).stem for p in self.converter.notebooks]
 
     def declared_files(self, student: str) -> dict[str, bytes]:

@@ -71,7 +71,8 @@ class NbgraderCourse:
             return  # not a URL at all: nbgrader says so when it opens it
         relative = url.database and url.database != ":memory:" and not os.path.isabs(url.database)
         if url.get_backend_name() == "sqlite" and relative:
-            self.coursedir.db_url = url.set(database=str(self.root / str(url.database))).render_as_string()
+            absolute = url.set(database=str(self.root / str(url.database))).render_as_string()
+            self.coursedir.db_url = self.config.CourseDirectory.db_url = absolute
 
     @classmethod
     def load(cls, root: Path) -> NbgraderCourse:
