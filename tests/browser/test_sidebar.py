@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -179,10 +180,13 @@ def test_check_my_work_ticks_module_1_exercises(page: Page, lab_server: LabServe
     progress = check.locator(".jp-CourseTracker-checkProgress")
     expect(progress).to_be_visible(timeout=30_000)
     # Saved before grading: the file on disk has the edit, and the panel says which version it grades.
-    # The save before a check may wait on a loaded machine.
-    dirty = page.locator(".lm-TabBar-tab.jp-mod-dirty").filter(has_text="01_exercises")
-    expect(dirty).to_have_count(0, timeout=60_000)
-    assert UNSAVED_EDIT in exercises.read_text(encoding="utf-8")
+    # The save before a check may wait on a loaded machine. The file itself is what counts: the tab
+    # may turn dirty again after the save when the notebook's kernel starts late and writes its
+    # language_info into the metadata.
+    deadline = time.monotonic() + 60
+    while UNSAVED_EDIT not in exercises.read_text(encoding="utf-8") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert UNSAVED_EDIT in exercises.read_text(encoding="utf-8"), "the check did not save the notebook first"
     expect(check.locator(".jp-CourseTracker-savedVersion")).to_contain_text(
         "Graded your notebooks as saved at"
     )
