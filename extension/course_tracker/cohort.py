@@ -95,10 +95,10 @@ class CohortService:
         key = self._change_key(db_url)
         with self._lock:
             if self._report is None or key != self._key or manifest is not self._manifest:
-                self._report, self._key, self._manifest = self._without_gc(db_url), key, manifest
+                self._report, self._key, self._manifest = self._without_gc(db_url, manifest), key, manifest
             return self._report
 
-    def _without_gc(self, db_url: str) -> dict[str, Any]:
+    def _without_gc(self, db_url: str, manifest: Manifest) -> dict[str, Any]:
         """`_build` with Python's cycle collector paused: the build allocates ~10^5 acyclic objects
         (the driver's grade rows, the matrix's lists), and the collections they would trigger
         cost more than the rest of the build. The pause only defers collection; anything cyclic
@@ -106,7 +106,7 @@ class CohortService:
         paused = gc.isenabled()
         gc.disable()
         try:
-            return self._build(db_url)
+            return self._build(db_url, manifest)
         finally:
             if paused:
                 gc.enable()
@@ -143,8 +143,8 @@ class CohortService:
         read = min(len(paths), MESSAGE_SAMPLE)
         return {**{k: entry[k] for k in fields}, "messages": messages, "read": read}
 
-    def _build(self, db_url: str) -> dict[str, Any]:
-        manifest = self.tracker.manifest()
+    def _build(self, db_url: str, manifest: Manifest) -> dict[str, Any]:
+        # the manifest the cache key was taken with: the report matches the key
         course = self.tracker.nbgrader()
         assignments = [a.id for a in manifest.assignments]
         on_disk = {
