@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import re
 import shutil
@@ -11,6 +13,11 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from nbcourse.grading.execute import forked_kernel_manager, imported_since_fork, new_scratch, shutdown_kernel
+from nbcourse.grading.forkserver import DEFAULT_FORK_TOLERANT_THREADS
+from nbcourse.grading.local import WarmPool
+from nbcourse.grading.settings import INLINE_BACKEND, SINGLE_THREADED, top_level_imports
 
 # The library's definitions, re-exported for the course tests (one definition of each).
 from nbcourse.nbgrader import (
@@ -60,16 +67,55 @@ def error_text(cell: nbformat.NotebookNode) -> str:
     return ANSI.sub("", "\n".join(parts))
 
 
+def kernel_env() -> dict[str, str]:
+    """What a grading kernel computes under: the course data, one BLAS thread, the inline backend."""
+    env = course_env()
+    env.update({key: os.environ.get(key, value) for key, value in SINGLE_THREADED.items()})
+    env["MPLBACKEND"] = os.environ.get("MPLBACKEND", INLINE_BACKEND)
+    env.pop("PYTHONEXECUTABLE", None)
+    return env
+
+
+@functools.cache
+def warm_kernels() -> WarmPool:
+    """This test process's fork server, as `course grade` keeps one: the course's imports are paid
+    once, and every notebook gets a fresh kernel forked from it (the grader's own kernels)."""
+    preimport = top_level_imports(sorted(SOURCE.glob("*/*.ipynb")))
+    pool = WarmPool(1, kernel_env(), preimport, None, DEFAULT_FORK_TOLERANT_THREADS)
+    atexit.register(pool.close)
+    return pool
+
+
 def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 120) -> nbformat.NotebookNode:
-    """Run a notebook in a fresh kernel, keeping errors in the outputs instead of raising."""
+    """Run a notebook in a fresh kernel (forked, as the grader's are; a plain one when the fork
+    server refused), keeping errors in the outputs instead of raising."""
+    pool = warm_kernels()
+    server = pool.current_server()
+    if server is None or not server.usable:
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": str(cwd)}},
+        )
+        client.execute(env=pool.env)
+        return nb
+    scratch = new_scratch(pool.scratch_root, "test")
+    km = forked_kernel_manager(server, scratch, pool.env, "python3")
     client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        allow_errors=True,
-        resources={"metadata": {"path": str(cwd)}},
+        nb, km=km, timeout=timeout, allow_errors=True, resources={"metadata": {"path": str(cwd)}}
     )
-    client.execute(env=course_env())
+    try:
+        client.execute()
+        # What the cells imported beyond the server's imports: later kernels start with it.
+        pool.teach(server, imported_since_fork(client))
+    finally:
+        if client.kc is not None:
+            client.kc.stop_channels()
+        shutdown_kernel(km)
+        atexit.unregister(client._cleanup_kernel)  # registered by nbclient for every client
+        shutil.rmtree(scratch, ignore_errors=True)
     return nb
 
 

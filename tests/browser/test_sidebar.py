@@ -40,8 +40,9 @@ def open_lab(page: Page, server: LabServer, width: int | None = 420, path: str |
         page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
         # A fresh workspace opens the Launcher once the app is restored, and activating it takes
         # the keyboard focus: wait for it, so it cannot steal focus from the panel mid-typing.
-        # (After the check test the restored workspace shows its notebook instead.)
-        page.wait_for_selector(".jp-Launcher, .jp-NotebookPanel", timeout=90_000)
+        # (After the check test the restored workspace shows its notebooks instead: one tab is
+        # visible, the others are hidden panels, so the first match alone may be a hidden one.)
+        page.locator(".jp-Launcher:visible, .jp-NotebookPanel:visible").first.wait_for(timeout=90_000)
     else:
         page.goto(f"{server.url}/lab/tree/{path}?token={server.token}")
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)

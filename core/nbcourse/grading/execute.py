@@ -100,7 +100,7 @@ class _KernelStep:
         try:
             nb, resources = self.execute.preprocess(nb, resources, km=self.km)
             if self.forked and self.problem is None:
-                self.imported = _imported_since_fork(self.execute)
+                self.imported = imported_since_fork(self.execute)
         except DeadKernelError as exc:
             reason = self.problem or f"the kernel died ({exc})"
             self.problem = reason
@@ -138,17 +138,17 @@ class _KernelStep:
                 )
 
 
-def _imported_since_fork(execute: Any) -> list[str]:
+def imported_since_fork(execute: Any) -> list[str]:
     """The modules the notebook's cells imported (the kernel is still up: nbclient leaves a kernel
     it was handed running); [] when it does not answer within a second."""
     from jupyter_core.utils import run_sync
 
-    from .forkserver import since_fork_expr
+    from .forkserver import MAX_REPORTED_MODULES, since_fork_expr
 
     with contextlib.suppress(Exception):
         text = run_sync(tamper.silent)(execute, since_fork_expr(), 1.0, tamper.expression_text)
         if text:
-            return text.splitlines()[:20_000]
+            return text.splitlines()[:MAX_REPORTED_MODULES]
     return []
 
 
@@ -171,7 +171,7 @@ def kill_kernel(km: Any) -> None:
                 process.kill()
 
 
-def _shutdown(km: Any) -> None:
+def shutdown_kernel(km: Any) -> None:
     if km is None:
         return
     kill_kernel(km)
@@ -199,7 +199,7 @@ class Spare:
         return self.km.provisioner is not None and self.km.provisioner.process.poll() is None
 
     def discard(self) -> None:
-        _shutdown(self.km)
+        shutdown_kernel(self.km)
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
@@ -218,7 +218,7 @@ def new_scratch(scratch_root: Path, name: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=_SAFE.sub("_", name)[:40] + "-", dir=scratch_root))
 
 
-def _forked_km(server: ForkServer, scratch: Path, env: dict[str, str], kernel_name: str) -> Any:
+def forked_kernel_manager(server: ForkServer, scratch: Path, env: dict[str, str], kernel_name: str) -> Any:
     from .kernels import ForkKernelManager
 
     km = ForkKernelManager(
@@ -236,7 +236,7 @@ def start_spare(
 
     scratch = new_scratch(scratch_root, "kernel")
     arguments = kernel_arguments(config)
-    km = _forked_km(server, scratch, env, kernel_name)
+    km = forked_kernel_manager(server, scratch, env, kernel_name)
     run_sync(km.start_kernel)(extra_arguments=arguments, cwd=str(scratch))
     return Spare(km, scratch, env, kernel_name, arguments)
 
@@ -286,7 +286,7 @@ def run_job(
         # The server broke (not the student's notebook): the same notebook once more, plainly.
         outcome.notes.append(f"fork server failed ({exc}); graded with a plain kernel")
         with contextlib.suppress(Exception):
-            _shutdown(step.km if step else None)
+            shutdown_kernel(step.km if step else None)
         try:
             step, outcome.output = _execute(job, scratch, env, None, None)
             outcome.kernel, outcome.problem, outcome.compute = "plain", step.problem, step.compute
@@ -295,9 +295,9 @@ def run_job(
     except Exception as exc:
         outcome.problem = f"could not run: {type(exc).__name__}: {exc}{_kernel_log_tail(scratch)}"
     finally:
-        _shutdown(step.km if step else None)
+        shutdown_kernel(step.km if step else None)
         if spare is not None:
-            _shutdown(spare.km)
+            shutdown_kernel(spare.km)
         shutil.rmtree(scratch, ignore_errors=True)
         outcome.seconds = time.monotonic() - started
     return outcome
@@ -337,7 +337,7 @@ def _execute(
                     return spare.km
                 kernel_name = pp.kernel_name or job_kernel_name(job)
                 if server is not None:
-                    return _forked_km(server, scratch, env, kernel_name)
+                    return forked_kernel_manager(server, scratch, env, kernel_name)
                 return EnvKernelManager(kernel_name=kernel_name, kernel_env=env)
 
             guarded = server is not None and getattr(server, "policy", None) is not None

@@ -59,6 +59,9 @@ KERNEL_LAUNCHER = "ipykernel_launcher"
 KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger")
 # Set per kernel by jupyter_client; every other variable must be what the server imported under.
 PER_KERNEL_ENV = frozenset({"JPY_PARENT_PID", "JPY_SESSION_NAME", "PWD"})  # PWD: bwrap --chdir sets it
+# A kernel reports at most this many imported modules for its server to learn (a legitimate
+# notebook imports a few hundred; the names come from student code).
+MAX_REPORTED_MODULES = 3000
 _MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 # In a forked kernel: the modules it was forked with (set by `_child`).
 AT_FORK: frozenset[str] = frozenset()

@@ -23,8 +23,6 @@ from .forkserver import ForkServer, ForkServerError
 from .jobs import NotebookJob, NotebookOutcome
 from .settings import kernel_environment
 
-# A notebook reports at most this many modules (a legitimate one imports a few hundred).
-MAX_LEARNED_PER_NOTEBOOK = 3000
 # Re-fork the waiting kernel when its server has just imported at least this many modules.
 RESPAWN_AFTER_LEARNING = 50
 
@@ -66,6 +64,11 @@ class WarmPool:
         for i in range(workers):
             self._free.put((f"w{i + 1}", None))
 
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment the server imported under: a forked kernel must be given exactly this."""
+        return dict(self._args[0])
+
     def _start(self) -> ForkServer | None:
         """A new server (the caller holds the lock)."""
         if not self.use_fork:
@@ -77,7 +80,7 @@ class WarmPool:
         self._sent = set(learned)
         return server
 
-    def _current(self) -> ForkServer | None:
+    def current_server(self) -> ForkServer | None:
         """The server, replaced first when it has died."""
         with self._lock:
             server = self._server
@@ -86,13 +89,13 @@ class WarmPool:
                 server = self._server = self._start()
             return server
 
-    def _teach(self, server: ForkServer, imported: Sequence[str]) -> int:
+    def teach(self, server: ForkServer, imported: Sequence[str]) -> int:
         """Hand the server every module kernels imported that it has not been sent yet; how many
         modules it imported."""
         with self._lock:
             if server is not self._server:
                 return 0
-            self._learned.update(set(imported[:MAX_LEARNED_PER_NOTEBOOK]) - self._refused)
+            self._learned.update(set(imported) - self._refused)
             todo = sorted(self._learned - self._sent)
             self._sent.update(todo)
         if not todo:
@@ -124,7 +127,7 @@ class WarmPool:
     def run(self, job: NotebookJob, course_root: Path, on_start: Any = None) -> NotebookOutcome:
         name, spare = self._free.get()
         following: Spare | None = None
-        server = self._current()
+        server = self.current_server()
         try:
             if on_start is not None:
                 on_start(name, job)
@@ -137,7 +140,7 @@ class WarmPool:
             outcome = run_job(job, server, self.scratch_root, course_root, worker=name, spare=spare)
             imported, outcome.imported = outcome.imported, []
             if server is not None and imported and outcome.kernel == "fork":
-                learned = self._teach(server, imported)
+                learned = self.teach(server, imported)
                 if following is not None and learned >= RESPAWN_AFTER_LEARNING:
                     # The next kernel was forked before this lesson: fork it again (a kernel
                     # start is cheaper than those imports).
