@@ -7,6 +7,8 @@ import functools
 import os
 import re
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -135,6 +137,28 @@ def nbgrader(course: Path, verb: str, *args: str) -> list[str]:
         return run_nbgrader(NbgraderCourse(course), verb, *args, env=env)
     except NbgraderError as exc:
         raise AssertionError(f"nbgrader {verb} {' '.join(args)} failed:\n{exc}") from None
+
+
+COURSE_CLI = str(Path(sys.executable).parent / "course")
+
+
+def course_cli_env() -> dict[str, str]:
+    """The `course` command's environment in a throwaway course: its own SQLite gradebook."""
+    env = course_env()
+    env.pop("COURSE_DB_URL", None)
+    return env
+
+
+def course_grade(course: Path, assignment: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`course grade` as an instructor runs it, in a throwaway course; its exit code and output."""
+    return subprocess.run(
+        [COURSE_CLI, "--root", str(course), "grade", assignment, *args],
+        env=course_cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
 
 
 def grade_in_throwaway_courses() -> None:

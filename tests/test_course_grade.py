@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,13 +15,12 @@ import pytest
 from grading.cohort import cohort, submit_all
 from grading.compare import all_grades
 
-from notebooks import DATA, course_env, make_course
+from notebooks import COURSE_CLI, course_cli_env, course_grade, make_course
 
 pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "m1_data_engineering"
 NOTEBOOK = "01_exercises"
-COURSE = str(Path(sys.executable).parent / "course")
 
 
 @pytest.fixture(scope="module")
@@ -41,21 +39,8 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _env() -> dict[str, str]:
-    env = dict(course_env(), COURSE_DATA_DIR=str(DATA))
-    env.pop("COURSE_DB_URL", None)
-    return env
-
-
 def grade(course: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [COURSE, "--root", str(course), "grade", ASSIGNMENT, *args],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    return course_grade(course, ASSIGNMENT, *args)
 
 
 def exercise_scores(course: Path) -> dict[str, float]:
@@ -81,8 +66,8 @@ def _records_done(course: Path) -> int:
 
 def test_killed_mid_batch_the_next_run_grades_only_what_is_left(course: Path) -> None:
     proc = subprocess.Popen(
-        [COURSE, "--root", str(course), "grade", ASSIGNMENT, "--workers", "1"],
-        env=_env(),
+        [COURSE_CLI, "--root", str(course), "grade", ASSIGNMENT, "--workers", "1"],
+        env=course_cli_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

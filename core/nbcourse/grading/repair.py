@@ -29,6 +29,12 @@ def repair_cells(nb: Any, known_ids: Iterable[str]) -> list[str]:
         if not meta:
             continue
         gid = grade_id(cell)
+        if _ordinary(meta):
+            # nbgrader neither records nor checks such a cell (a markdown scratch area the
+            # instructor left unlocked): there is nothing for the master copy to vouch for.
+            if meta.get("schema_version") != SCHEMA_VERSION:
+                meta["schema_version"] = SCHEMA_VERSION
+            continue
         if gid not in known:
             why = f"cell {index + 1} claims grade_id {gid!r}, which the assignment does not have"
         elif gid in seen:
@@ -41,3 +47,10 @@ def repair_cells(nb: Any, known_ids: Iterable[str]) -> list[str]:
         del cell.metadata["nbgrader"]
         repairs.append(f"{why}: graded as an ordinary cell")
     return repairs
+
+
+def _ordinary(meta: dict[str, Any]) -> bool:
+    """nbgrader metadata that marks nothing: not graded, no solution, not locked, no task (each
+    flag present, as nbgrader's validator reads them all)."""
+    flags = ("grade", "solution", "locked")
+    return all(key in meta for key in flags) and not any(meta[key] for key in (*flags, "task") if key in meta)
