@@ -18,16 +18,12 @@ c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
-c.CourseDirectory.db_url = os.environ.get(
-    "COURSE_DB_URL", f"sqlite:///{COURSE_ROOT / 'gradebook.db'}"
-)
+c.CourseDirectory.db_url = os.environ.get("COURSE_DB_URL", f"sqlite:///{COURSE_ROOT / 'gradebook.db'}")
 # nbgrader's exchange (release/fetch/submit/collect between accounts on one machine, e.g. a JupyterHub).
 if "COURSE_EXCHANGE" in os.environ:
     c.Exchange.root = os.environ["COURSE_EXCHANGE"]
 # Only notebooks are released: data comes from data/, and instructor-only files never travel.
-c.CourseDirectory.ignore = [
-    ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.md", "instructor"
-]
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.md", "instructor"]
 
 # Each cell gets a generous budget (the slowest cell of any notebook takes a few seconds here);
 # a runaway student loop is interrupted, not waited for.

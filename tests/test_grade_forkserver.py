@@ -61,3 +61,36 @@ def test_a_preloaded_module_that_starts_a_thread_stops_the_server(tmp_path: Path
             server.spawn([], dict(server.env), tmp_path / "k")
     finally:
         server.close()
+
+
+def test_a_kernel_forked_into_a_course_folder_writes_its_log_beside_its_connection_file(
+    tmp_path: Path,
+) -> None:
+    """The course tests run notebooks in their own folder: the kernel must leave nothing there."""
+    from jupyter_client.blocking import BlockingKernelClient
+    from jupyter_core.utils import run_sync
+
+    from nbcourse.grading.execute import forked_kernel_manager, shutdown_kernel
+
+    server = _server(tmp_path, [])
+    folder, scratch = tmp_path / "course" / "m1", tmp_path / "scratch" / "k1"
+    folder.mkdir(parents=True)
+    scratch.mkdir(parents=True)
+    km = forked_kernel_manager(server, scratch, dict(server.env), "python3")
+    try:
+        assert server.usable, server.info().reason
+        run_sync(km.start_kernel)(cwd=str(folder))
+        client = BlockingKernelClient(**km.get_connection_info(session=True))
+        client.start_channels()
+        try:
+            reply = client.execute_interactive(
+                "import os, sys; print(os.getcwd()); print('to stderr', file=sys.stderr)", timeout=60
+            )
+            assert reply["content"]["status"] == "ok"
+        finally:
+            client.stop_channels()
+    finally:
+        shutdown_kernel(km)
+        server.close()
+    assert list(folder.iterdir()) == []
+    assert (scratch / ".kernel.log").is_file()

@@ -31,7 +31,7 @@ ASSIGNMENT = "ps1"
 NOTEBOOK = "problem1"
 STUDENT = "learner"
 
-NBGRADER_CONFIG = '''\
+NBGRADER_CONFIG = """\
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -45,7 +45,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.Execute.timeout = 60
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
-'''
+"""
 
 COURSE_YAML = """\
 schema_version: 1
@@ -116,10 +116,14 @@ CORRECT_SOLUTION = "def squares(n):\n    return [i * i for i in range(n)]\n"
 WRONG_SOLUTION = "def squares(n):\n    return [i * 2 for i in range(n)]\n"
 
 
-def _nbgrader_meta(grade_id: str, *, grade: bool, solution: bool, locked: bool,
-                   points: float | None = None) -> dict[str, Any]:
+def _nbgrader_meta(
+    grade_id: str, *, grade: bool, solution: bool, locked: bool, points: float | None = None
+) -> dict[str, Any]:
     meta: dict[str, Any] = {
-        "grade_id": grade_id, "grade": grade, "solution": solution, "locked": locked,
+        "grade_id": grade_id,
+        "grade": grade,
+        "solution": solution,
+        "locked": locked,
         "schema_version": 3,
     }
     if points is not None:
@@ -141,8 +145,7 @@ def source_notebook() -> nbformat.NotebookNode:
         nbformat.v4.new_code_cell(
             "assert squares(3) == [0, 1, 4], 'squares(3) should be [0, 1, 4]'\n"
             "### BEGIN HIDDEN TESTS\nassert squares(5) == [0, 1, 4, 9, 16]\n### END HIDDEN TESTS\n",
-            metadata=_nbgrader_meta("test_squares", grade=True, solution=False, locked=True,
-                                    points=1),
+            metadata=_nbgrader_meta("test_squares", grade=True, solution=False, locked=True, points=1),
         ),
         nbformat.v4.new_markdown_cell(
             "### BEGIN SOLUTION\nSquaring each index in a list comprehension.\n### END SOLUTION",
@@ -175,10 +178,14 @@ def mark_executed(nb_path: Path, *, error: bool = False) -> None:
         cell.execution_count = count
         cell.outputs = []
         if error and cell.metadata.get("nbgrader", {}).get("grade_id") == "test_squares":
-            cell.outputs = [nbformat.v4.new_output(
-                "error", ename="AssertionError", evalue="squares(3) should be [0, 1, 4]",
-                traceback=[],
-            )]
+            cell.outputs = [
+                nbformat.v4.new_output(
+                    "error",
+                    ename="AssertionError",
+                    evalue="squares(3) should be [0, 1, 4]",
+                    traceback=[],
+                )
+            ]
     nbformat.write(nb, nb_path)
 
 
@@ -292,8 +299,13 @@ def jp_server_config(tracker_config: dict[str, Any]) -> dict[str, Any]:
 def api(jp_fetch: Callable[..., Any]) -> Callable[..., Any]:
     """`await api("GET", "tracker")` -> (status, parsed JSON or text); never raises on 4xx/5xx."""
 
-    async def call(method: str, *path: str, body: Any = None, raw: bytes | None = None,
-                   headers: dict[str, str] | None = None) -> tuple[int, Any, Any]:
+    async def call(
+        method: str,
+        *path: str,
+        body: Any = None,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any, Any]:
         kwargs: dict[str, Any] = {"method": method, "raise_error": False}
         if raw is not None:
             kwargs["body"] = raw

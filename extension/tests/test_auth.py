@@ -19,10 +19,7 @@ _AUTH_WRAPPER_CODE = tornado.web.authenticated(lambda self: None).__code__
 
 
 def is_authenticated(method: object) -> bool:
-    return (
-        getattr(method, "__code__", None) is _AUTH_WRAPPER_CODE
-        and hasattr(method, "__wrapped__")
-    )
+    return getattr(method, "__code__", None) is _AUTH_WRAPPER_CODE and hasattr(method, "__wrapped__")
 
 
 def our_handler_classes() -> list[type]:
@@ -50,9 +47,7 @@ def unauthenticated_methods(classes: list[type]) -> list[str]:
 
 def test_every_http_method_is_authenticated() -> None:
     classes = our_handler_classes()
-    defined = [
-        (cls.__name__, name) for cls in classes for name in HTTP_METHODS if name in vars(cls)
-    ]
+    defined = [(cls.__name__, name) for cls in classes for name in HTTP_METHODS if name in vars(cls)]
     # The walk must actually see the handlers, or an empty result would prove nothing.
     assert len(defined) >= 6, defined
     assert unauthenticated_methods(classes) == []

@@ -63,8 +63,9 @@ def _write_data(data: Path) -> Path:
     a.write_text("x\n1\n")
     b = data / "sub" / "b.csv"
     b.write_text("y\n2\n")
-    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(data).as_posix()}"
-             for p in (a, b)]
+    lines = [
+        f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(data).as_posix()}" for p in (a, b)
+    ]
     (data / "SHA256SUMS").write_text("\n".join(lines) + "\n")
     return a
 

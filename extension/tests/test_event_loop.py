@@ -28,9 +28,7 @@ def the_service(serverapp: Any) -> TrackerService:
     return service
 
 
-async def test_checks_answer_while_a_slow_read_holds_the_service(
-    api: Api, jp_serverapp: Any
-) -> None:
+async def test_checks_answer_while_a_slow_read_holds_the_service(api: Api, jp_serverapp: Any) -> None:
     assert (await api("GET", "tracker"))[0] == 200
     service = the_service(jp_serverapp)
     held, release = threading.Event(), threading.Event()

@@ -30,8 +30,14 @@ async def test_tracker_read(api: Api) -> None:
     assert tracker["results_source"] == "none"
     assert [s["id"] for s in tracker["sections"]] == ["setup", "m1", "summary"]
     assert tracker["assignments"] == [
-        {"id": "ps1", "title": "Problem set 1", "notebooks": ["problem1"], "checkable": True,
-         "available": True, "state": "not_started"}
+        {
+            "id": "ps1",
+            "title": "Problem set 1",
+            "notebooks": ["problem1"],
+            "checkable": True,
+            "available": True,
+            "state": "not_started",
+        }
     ]
     states = tracker["states"]
     assert states["m1.core.squares"]["status"] == "not_attempted"
@@ -202,7 +208,8 @@ def test_config_defaults_from_the_course(course_root: Path, monkeypatch: pytest.
     assert config.db_url == f"sqlite:///{course_root.resolve() / 'gradebook.db'}"
     assert config.student_id == "learner"
     assert config.resolved_store_path("fixture-course").parts[-2:] == (
-        "course_tracker", "fixture-course.json"
+        "course_tracker",
+        "fixture-course.json",
     )
 
 

@@ -105,7 +105,7 @@ def test_fields_and_labels_render_on_lines_of_their_own(course: Manifest) -> Non
         assert f"<p><strong>{label}</strong>: " in html, label
     assert "<p><strong>Module 1 Status</strong>: ⬜ Not Started | ⬜ In Progress | ⬜ Completed</p>" in html
     # The aha label is a paragraph and its blanks a list under it (not "-" text glued to the label).
-    assert '<p><strong>&quot;Aha Moments&quot; I had</strong>:</p>\n<ul>\n<li></li>' in html
+    assert "<p><strong>&quot;Aha Moments&quot; I had</strong>:</p>\n<ul>\n<li></li>" in html
 
 
 def test_mastery_checkbox_is_the_only_mark(course: Manifest) -> None:

@@ -52,7 +52,9 @@ def test_fresh_course_states(course_root: Path) -> None:
     assert s["setup.env.python"]["status"] == "ok" and s["setup.env.python"]["satisfied"]
     deps = s["setup.env.deps"]
     assert (deps["status"], deps["satisfied"], deps["detail"]) == (
-        "failed", False, "no_such_module_xyz missing"
+        "failed",
+        False,
+        "no_such_module_xyz missing",
     )
     assert s["setup.env.data"]["satisfied"] and s["setup.env.workspace"]["satisfied"]
     for item_id in ("m1.core.squares", "m1.core.all", "m1.core.score"):
@@ -108,9 +110,7 @@ def test_graded_course_states(graded_course: Path) -> None:
     assert explain["detail"] == "1 of 1 answers written"
 
 
-def test_wrong_solution_is_graded_but_not_satisfied(
-    graded_course: Path, tools: SimpleNamespace
-) -> None:
+def test_wrong_solution_is_graded_but_not_satisfied(graded_course: Path, tools: SimpleNamespace) -> None:
     tools.submit(graded_course, tools.WRONG_SOLUTION)  # the written answer stays the stub
     tools.run_nbgrader(graded_course, "autograde", "ps1", "--student", "learner", "--force")
     s = states_for(graded_course)
@@ -123,13 +123,16 @@ def test_wrong_solution_is_graded_but_not_satisfied(
 
 
 def test_learner_values_and_derived_items(course_root: Path) -> None:
-    s = states_for(course_root, {
-        "m1.reflect.q1": True,
-        "m1.reflect.q2": True,
-        "m1.reflect.status": "In progress",
-        "m1.reflect.name": "   ",
-        "m1.reflect.journal": "Learned\nthings",
-    })
+    s = states_for(
+        course_root,
+        {
+            "m1.reflect.q1": True,
+            "m1.reflect.q2": True,
+            "m1.reflect.status": "In progress",
+            "m1.reflect.name": "   ",
+            "m1.reflect.journal": "Learned\nthings",
+        },
+    )
     assert s["m1.reflect.q1"]["satisfied"] and s["m1.reflect.q1"]["rev"] == 1
     assert s["m1.reflect.q1"]["updated"] == "2026-11-27T10:00:00Z"
     assert not s["m1.reflect.status"]["satisfied"]  # only "Complete" satisfies it
@@ -149,8 +152,11 @@ def test_learner_values_and_derived_items(course_root: Path) -> None:
 def test_choice_satisfied_by_listed_option(course_root: Path) -> None:
     s = states_for(course_root, {"m1.reflect.status": "Complete"})
     assert s["m1.reflect.status"] == {
-        "id": "m1.reflect.status", "rev": 1, "updated": "2026-11-27T10:00:00Z",
-        "value": "Complete", "satisfied": True,
+        "id": "m1.reflect.status",
+        "rev": 1,
+        "updated": "2026-11-27T10:00:00Z",
+        "value": "Complete",
+        "satisfied": True,
     }
 
 
@@ -159,8 +165,7 @@ def _derived(item_id: str, **spec: Any) -> Item:
 
 
 def test_derived_order_puts_sources_first_and_rejects_cycles() -> None:
-    level = _derived("a.level", rule="level", source="a.count",
-                     levels=[{"at_least": 1, "value": "one"}])
+    level = _derived("a.level", rule="level", source="a.count", levels=[{"at_least": 1, "value": "one"}])
     count = _derived("a.count", rule="count", of=["x.y"])
     assert [i.id for i in derived_order([level, count])] == ["a.count", "a.level"]
     loop_a = _derived("loop.a", rule="count", of=["loop.b"])
@@ -171,23 +176,56 @@ def test_derived_order_puts_sources_first_and_rejects_cycles() -> None:
 
 def test_derived_item_reading_a_later_derived_item(course_root: Path) -> None:
     """A level listed before the count it reads still sees the count's final value."""
-    manifest = parse_manifest({
-        "schema_version": 1, "course_id": "mini", "title": "Mini",
-        "assignments": [],
-        "sections": [{"id": "s", "title": "S", "groups": [{"id": "s.g", "title": None, "items": [
-            {"id": "s.level", "kind": "derived", "text": "Level",
-             "derived": {"rule": "level", "source": "s.count",
-                         "levels": [{"at_least": 0, "value": "low"}, {"at_least": 1, "value": "high"}]}},
-            {"id": "s.count", "kind": "derived", "text": "Count",
-             "derived": {"rule": "count", "of": ["s.tick"]}},
-            {"id": "s.tick", "kind": "self", "text": "Tick"},
-        ]}]}],
-    })
+    manifest = parse_manifest(
+        {
+            "schema_version": 1,
+            "course_id": "mini",
+            "title": "Mini",
+            "assignments": [],
+            "sections": [
+                {
+                    "id": "s",
+                    "title": "S",
+                    "groups": [
+                        {
+                            "id": "s.g",
+                            "title": None,
+                            "items": [
+                                {
+                                    "id": "s.level",
+                                    "kind": "derived",
+                                    "text": "Level",
+                                    "derived": {
+                                        "rule": "level",
+                                        "source": "s.count",
+                                        "levels": [
+                                            {"at_least": 0, "value": "low"},
+                                            {"at_least": 1, "value": "high"},
+                                        ],
+                                    },
+                                },
+                                {
+                                    "id": "s.count",
+                                    "kind": "derived",
+                                    "text": "Count",
+                                    "derived": {"rule": "count", "of": ["s.tick"]},
+                                },
+                                {"id": "s.tick", "kind": "self", "text": "Tick"},
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
     inputs = StateInputs(
-        manifest=manifest, stored={"s.tick": StoredItem(True, 1, None)},
+        manifest=manifest,
+        stored={"s.tick": StoredItem(True, 1, None)},
         results=ResultsReader("", course_root, course_root, "learner").read([]),
-        env=EnvChecker(course_root, course_root), course_root=course_root,
-        workspace_dir=course_root, notebooks=NotebookCache(),
+        env=EnvChecker(course_root, course_root),
+        course_root=course_root,
+        workspace_dir=course_root,
+        notebooks=NotebookCache(),
     )
     s = compute_states(inputs)
     assert list(s) == ["s.level", "s.count", "s.tick"]
@@ -200,11 +238,17 @@ def test_wire_shapes_of_sections(course_root: Path) -> None:
     assert [sec["id"] for sec in sections] == ["setup", "m1", "summary"]
     assert sections[2]["groups"][0]["title"] is None
     assert item_def(manifest.item("m1.core.squares")) == {
-        "id": "m1.core.squares", "kind": "auto", "text": "Exercise: squares", "counted": True,
-        "assignment": "ps1", "notebook": "problem1",
+        "id": "m1.core.squares",
+        "kind": "auto",
+        "text": "Exercise: squares",
+        "counted": True,
+        "assignment": "ps1",
+        "notebook": "problem1",
     }
     assert item_def(manifest.item("m1.reflect.status"))["options"] == [
-        "Not started", "In progress", "Complete"
+        "Not started",
+        "In progress",
+        "Complete",
     ]
     assert item_def(manifest.item("m1.reflect.journal"))["multiline"] is True
     assert "options" not in item_def(manifest.item("m1.reflect.q1"))
@@ -215,10 +259,14 @@ def test_notebook_outside_server_root_has_no_path(course_root: Path, tmp_path: P
     shutil.copytree(course_root / "workspace", outside)
     manifest = load_manifest(course_root / "course.yaml")
     inputs = StateInputs(
-        manifest=manifest, stored={},
+        manifest=manifest,
+        stored={},
         results=ResultsReader("", course_root, outside, "learner").read([]),
-        env=EnvChecker(course_root, outside), course_root=course_root, workspace_dir=outside,
-        notebooks=NotebookCache(), server_root=course_root,
+        env=EnvChecker(course_root, outside),
+        course_root=course_root,
+        workspace_dir=outside,
+        notebooks=NotebookCache(),
+        server_root=course_root,
     )
     assert "notebook_path" not in compute_states(inputs)["m1.core.squares"]
 
@@ -230,10 +278,14 @@ def _inputs(course: Path) -> StateInputs:
     manifest = load_manifest(course / "course.yaml")
     reader = ResultsReader(read_nbgrader_db_url(course) or "", course, course / "workspace", "learner")
     return StateInputs(
-        manifest=manifest, stored={},
+        manifest=manifest,
+        stored={},
         results=reader.read([(a.id, nb) for a in manifest.assignments for nb in a.notebooks]),
-        env=EnvChecker(course, course / "workspace"), course_root=course,
-        workspace_dir=course / "workspace", notebooks=NotebookCache(), server_root=course,
+        env=EnvChecker(course, course / "workspace"),
+        course_root=course,
+        workspace_dir=course / "workspace",
+        notebooks=NotebookCache(),
+        server_root=course,
     )
 
 
@@ -256,9 +308,14 @@ def test_starting_level_is_not_ticked(course_root: Path) -> None:
 
 def test_summary_counts_only_trackable_items(course_root: Path) -> None:
     manifest = load_manifest(course_root / "course.yaml")
-    filled = states_for(course_root, {
-        "m1.reflect.name": "Ada", "m1.reflect.journal": "Notes", "m1.reflect.q1": True,
-    })
+    filled = states_for(
+        course_root,
+        {
+            "m1.reflect.name": "Ada",
+            "m1.reflect.journal": "Notes",
+            "m1.reflect.q1": True,
+        },
+    )
     # Filling in name and journal changes nothing; the tick counts.
     assert summary(manifest, filled) == {"satisfied": 4, "total": 12}
     assert summary(manifest, states_for(course_root)) == {"satisfied": 3, "total": 12}

@@ -95,10 +95,15 @@ def test_corrupt_file_without_backup_starts_empty_but_keeps_the_file(store: Stor
 
 def test_wrong_value_type_in_file_counts_as_corrupt(store: Store) -> None:
     store.path.parent.mkdir(parents=True)
-    store.path.write_text(json.dumps({
-        "schema_version": 1, "course_id": COURSE,
-        "items": {"x": {"value": [1, 2], "rev": 1, "updated": None}},
-    }))
+    store.path.write_text(
+        json.dumps(
+            {
+                "schema_version": 1,
+                "course_id": COURSE,
+                "items": {"x": {"value": [1, 2], "rev": 1, "updated": None}},
+            }
+        )
+    )
     assert store.read_all() == {}
     assert "item 'x'" in (store.last_recovery or "")
 

@@ -179,9 +179,14 @@ class ForkServer:
             raise ForkServerError(reply["error"])
         return reply
 
-    def spawn(self, kernel_args: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
-        """Fork a kernel child running `IPKernelApp` with `kernel_args`; its pid (server's view)."""
-        return int(self._call({"op": "spawn", "args": list(kernel_args), "env": dict(env), "cwd": str(cwd)}))
+    def spawn(
+        self, kernel_args: Sequence[str], env: Mapping[str, str], cwd: Path, log: Path | None = None
+    ) -> int:
+        """Fork a kernel child running `IPKernelApp` with `kernel_args` in `cwd`, its stdout and
+        stderr appended to `log` (default `cwd/.kernel.log`); its pid (server's view)."""
+        request = {"op": "spawn", "args": list(kernel_args), "env": dict(env), "cwd": str(cwd)}
+        request["log"] = str(log if log is not None else Path(cwd) / ".kernel.log")
+        return int(self._call(request))
 
     def preload(self, modules: Sequence[str]) -> list[str]:
         """Import these too (those the server accepts, see the module docstring); what it imported.
@@ -327,7 +332,9 @@ def _reseed() -> None:
         numpy.random.seed()
 
 
-def _child(args: list[str], env: dict[str, str], cwd: str, policy: Any, channel_fds: Sequence[int]) -> None:
+def _child(
+    args: list[str], env: dict[str, str], cwd: str, log_path: str, policy: Any, channel_fds: Sequence[int]
+) -> None:
     """Become a kernel. Never returns."""
     code = 1
     try:
@@ -343,7 +350,7 @@ def _child(args: list[str], env: dict[str, str], cwd: str, policy: Any, channel_
         os.environ.update(env)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
-        log = os.open(os.path.join(cwd, ".kernel.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.dup2(log, 1)
         os.dup2(log, 2)
         # `python -m ipykernel_launcher` run in `cwd` puts `cwd` first on sys.path.
@@ -456,7 +463,8 @@ def serve(scratch_root: str) -> None:
                     gc.freeze()
                     pid = os.fork()
                     if pid == 0:
-                        _child(request["args"], request["env"], request["cwd"], policy, channel)
+                        log_path = request.get("log") or os.path.join(request["cwd"], ".kernel.log")
+                        _child(request["args"], request["env"], request["cwd"], log_path, policy, channel)
                     children[pid] = None
                     reply: Any = pid
                 elif op == "preload":

@@ -14,6 +14,7 @@ import contextlib
 import signal
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from jupyter_client.asynchronous import AsyncKernelClient
@@ -79,7 +80,11 @@ class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
         if KERNEL_LAUNCHER not in cmd:
             raise ForkServerError(f"not an ipykernel command: {cmd}")
         args = cmd[cmd.index(KERNEL_LAUNCHER) + 1 :]
-        pid = self.server.spawn(args, kwargs["env"], kwargs["cwd"])
+        # The kernel's own stderr goes beside its connection file (the grader's scratch), never
+        # into the folder it runs in, which may be a course folder.
+        connection_file = getattr(self.parent, "connection_file", "")
+        log = Path(connection_file).parent / ".kernel.log" if connection_file else None
+        pid = self.server.spawn(args, kwargs["env"], kwargs["cwd"], log=log)
         self.process = _RemoteProcess(self.server, pid)
         self.pid = pid
         self.pgid = pid  # the child called setsid()
