@@ -19,7 +19,7 @@ from nbclient import NotebookClient
 from nbcourse.grading.execute import forked_kernel_manager, imported_since_fork, new_scratch, shutdown_kernel
 from nbcourse.grading.forkserver import DEFAULT_FORK_TOLERANT_THREADS
 from nbcourse.grading.local import WarmPool
-from nbcourse.grading.settings import INLINE_BACKEND, SINGLE_THREADED, top_level_imports
+from nbcourse.grading.settings import CourseGrader, kernel_environment, kernel_extras, top_level_imports
 
 # The library's definitions, re-exported for the course tests (one definition of each).
 from nbcourse.nbgrader import (
@@ -70,12 +70,9 @@ def error_text(cell: nbformat.NotebookNode) -> str:
 
 
 def kernel_env() -> dict[str, str]:
-    """What a grading kernel computes under: the course data, one BLAS thread, the inline backend."""
-    env = course_env()
-    env.update({key: os.environ.get(key, value) for key, value in SINGLE_THREADED.items()})
-    env["MPLBACKEND"] = os.environ.get("MPLBACKEND", INLINE_BACKEND)
-    env.pop("PYTHONEXECUTABLE", None)
-    return env
+    """The environment `course grade` gives its kernels (one BLAS thread, the inline backend), over
+    the course data."""
+    return kernel_environment(kernel_extras(CourseGrader()), ROOT, base=course_env())
 
 
 @functools.cache

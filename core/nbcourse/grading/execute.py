@@ -30,7 +30,7 @@ from nbformat import NotebookNode
 from traitlets.config import Config
 
 from . import tamper
-from .forkserver import ForkServer, ForkServerError
+from .forkserver import KERNEL_LOG, ForkServer, ForkServerError
 from .jobs import NotebookJob, NotebookOutcome
 from .settings import kernel_environment
 from .stages import worker_preprocessors
@@ -307,9 +307,7 @@ def _kernel_log_tail(scratch: Path) -> str:
     """The last line a dead kernel wrote (its own stderr, e.g. why the sandbox refused it)."""
     try:
         lines = [
-            line
-            for line in (scratch / ".kernel.log").read_text(errors="replace").splitlines()
-            if line.strip()
+            line for line in (scratch / KERNEL_LOG).read_text(errors="replace").splitlines() if line.strip()
         ]
     except OSError:
         return ""

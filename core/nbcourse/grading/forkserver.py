@@ -54,6 +54,8 @@ DEFAULT_FORK_TOLERANT_THREADS = ("jemalloc_bg_thd", "polars-ooc-clea")
 SHELL_HOOKED = ("matplotlib_inline",)
 CHILD_SETUP_FAILED = 70
 KERNEL_LAUNCHER = "ipykernel_launcher"
+# A forked kernel's stdout and stderr, by default in the folder it runs in.
+KERNEL_LOG = ".kernel.log"
 # The kernel's own machinery, imported by every IPKernelApp (the debugger alone, debugpy, is
 # ~1.5 s of compiling on each start: its vendored pydevd ships no bytecode).
 KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger")
@@ -183,9 +185,9 @@ class ForkServer:
         self, kernel_args: Sequence[str], env: Mapping[str, str], cwd: Path, log: Path | None = None
     ) -> int:
         """Fork a kernel child running `IPKernelApp` with `kernel_args` in `cwd`, its stdout and
-        stderr appended to `log` (default `cwd/.kernel.log`); its pid (server's view)."""
+        stderr appended to `log` (default `cwd/KERNEL_LOG`); its pid (server's view)."""
         request = {"op": "spawn", "args": list(kernel_args), "env": dict(env), "cwd": str(cwd)}
-        request["log"] = str(log if log is not None else Path(cwd) / ".kernel.log")
+        request["log"] = str(log if log is not None else Path(cwd) / KERNEL_LOG)
         return int(self._call(request))
 
     def preload(self, modules: Sequence[str]) -> list[str]:
@@ -463,8 +465,9 @@ def serve(scratch_root: str) -> None:
                     gc.freeze()
                     pid = os.fork()
                     if pid == 0:
-                        log_path = request.get("log") or os.path.join(request["cwd"], ".kernel.log")
-                        _child(request["args"], request["env"], request["cwd"], log_path, policy, channel)
+                        _child(
+                            request["args"], request["env"], request["cwd"], request["log"], policy, channel
+                        )
                     children[pid] = None
                     reply: Any = pid
                 elif op == "preload":

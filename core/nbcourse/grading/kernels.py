@@ -22,7 +22,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 from traitlets import DottedObjectName, Type
 
-from .forkserver import KERNEL_LAUNCHER, ForkServer, ForkServerError
+from .forkserver import KERNEL_LAUNCHER, KERNEL_LOG, ForkServer, ForkServerError
 
 
 class _RemoteProcess:
@@ -83,7 +83,7 @@ class ForkProvisioner(LocalProvisioner):  # type: ignore[misc]
         # The kernel's own stderr goes beside its connection file (the grader's scratch), never
         # into the folder it runs in, which may be a course folder.
         connection_file = getattr(self.parent, "connection_file", "")
-        log = Path(connection_file).parent / ".kernel.log" if connection_file else None
+        log = Path(connection_file).parent / KERNEL_LOG if connection_file else None
         pid = self.server.spawn(args, kwargs["env"], kwargs["cwd"], log=log)
         self.process = _RemoteProcess(self.server, pid)
         self.pid = pid
